@@ -1,0 +1,106 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { ValidationError } from '../platform/errors.js';
+import { translator } from '../platform/i18n.js';
+import { localize } from '../surveys/localize.js';
+import { SUPPORTED_LANGUAGES, type Questionnaire } from '../surveys/schema.js';
+import {
+  AnswerProblemsError,
+  openQuestionnaire,
+  resolveInvitation,
+  saveAnswers,
+  submitQuestionnaire,
+  type AnsweringContext,
+  type OpenInvitation,
+} from './service.js';
+import { problemMessage } from './viewModel.js';
+
+/** The respondent JSON API of interfaces.md §3: the same service as the pages. */
+
+const answersBody = z.object({
+  answers: z.record(z.string(), z.unknown()),
+});
+const submitBody = z.object({ answers: z.record(z.string(), z.unknown()).optional() }).optional();
+
+function localizedPages(questionnaire: Questionnaire, language: string) {
+  return questionnaire.pages.map((page) => ({
+    code: page.code,
+    title: localize(page.title, language),
+    items: page.items.map((item) => ({
+      code: item.code,
+      type: item.type,
+      required: item.required ?? item.type === 'single',
+      text: localize(item.text, language),
+      ...(item.help ? { help: localize(item.help, language) } : {}),
+      ...(item.options
+        ? { options: item.options.map((option) => ({ value: option.value, label: localize(option.label, language) })) }
+        : {}),
+      ...(item.showIf ? { showIf: item.showIf } : {}),
+      ...(item.min !== undefined ? { min: item.min } : {}),
+      ...(item.max !== undefined ? { max: item.max } : {}),
+      ...(item.type === 'text' ? { maxLength: item.maxLength ?? 2000 } : {}),
+    })),
+  }));
+}
+
+/** 422 bodies: `{errors: [{item, message}]}` with messages in the respondent's language. */
+function sendAnswerProblems(response: Response, error: AnswerProblemsError, language: string): void {
+  const t = translator(language);
+  response.status(422).json({ errors: error.problems.map((problem) => ({ item: problem.item, code: problem.code, message: problemMessage(problem, t) })) });
+}
+
+export function respondentApi(context: AnsweringContext): Router {
+  const router = Router();
+  const languageOf = (request: Request, token: string): string => {
+    const wanted = typeof request.query.lang === 'string' ? request.query.lang : undefined;
+    const found = resolveInvitation(context, token, wanted);
+    return found.state === 'unknown' ? 'id' : found.language;
+  };
+
+  router.use('/api/v1/respond', (_request, response, next) => {
+    response.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  router.get('/api/v1/respond/:token', (request: Request<{ token: string }>, response: Response) => {
+    const wanted = z.enum(SUPPORTED_LANGUAGES).optional().safeParse(request.query.lang);
+    const open: OpenInvitation = openQuestionnaire(context, request.params.token, wanted.success ? wanted.data : undefined);
+    response.json({
+      survey: { code: open.survey.code, title: localize(open.survey.definition.title, open.language), closes: open.survey.closesOn },
+      group: { code: open.invitation.groupCode, title: localize(open.survey.definition.groups[open.invitation.groupCode]?.title, open.language) },
+      agency: { name: open.invitation.agencyName },
+      languages: open.survey.definition.languages,
+      language: open.language,
+      status: open.invitation.status === 'in_progress' ? 'in_progress' : 'new',
+      intro: localize(open.questionnaire.intro, open.language),
+      pages: localizedPages(open.questionnaire, open.language),
+      answers: open.answers,
+    });
+  });
+
+  router.put('/api/v1/respond/:token/answers', (request: Request<{ token: string }>, response: Response) => {
+    const body = answersBody.safeParse(request.body);
+    if (!body.success) throw new ValidationError('The body must be {"answers": {ITEM_CODE: value}}', [{ field: 'answers', message: 'must be an object of item codes to values' }]);
+    try {
+      const { saved } = saveAnswers(context, request.params.token, body.data.answers);
+      response.json({ saved });
+    } catch (error) {
+      if (error instanceof AnswerProblemsError) return sendAnswerProblems(response, error, languageOf(request, request.params.token));
+      throw error;
+    }
+  });
+
+  router.post('/api/v1/respond/:token/submit', (request: Request<{ token: string }>, response: Response) => {
+    const body = submitBody.safeParse(request.body ?? undefined);
+    if (!body.success) throw new ValidationError('The body must be empty or {"answers": {ITEM_CODE: value}}', [{ field: 'answers', message: 'must be an object of item codes to values' }]);
+    try {
+      const { receiptCode } = submitQuestionnaire(context, request.params.token, body.data?.answers);
+      response.status(201).json({ receipt: receiptCode });
+    } catch (error) {
+      if (error instanceof AnswerProblemsError) return sendAnswerProblems(response, error, languageOf(request, request.params.token));
+      throw error;
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,102 @@
+import { statement, type Db } from '../platform/db.js';
+import type { InvitationStatus } from '../invitations/store.js';
+
+/** The invitation as the respondent flow sees it: no name, email or phone is read here. */
+export interface InvitationForAnswering {
+  id: number;
+  surveyId: number;
+  status: InvitationStatus;
+  language: string | null;
+  openedAt: string | null;
+  startedAt: string | null;
+  receiptCode: string | null;
+  draftJson: string | null;
+  agencyId: number;
+  agencyName: string;
+  groupCode: string;
+  unitId: number | null;
+}
+
+export function findInvitationByTokenHash(db: Db, tokenHash: string): InvitationForAnswering | undefined {
+  return statement(
+    db,
+    `SELECT i.id, i.survey_id AS surveyId, i.status, i.language, i.opened_at AS openedAt, i.started_at AS startedAt,
+            i.receipt_code AS receiptCode, i.draft_json AS draftJson,
+            r.agency_id AS agencyId, a.name AS agencyName, r.group_code AS groupCode, r.unit_id AS unitId
+       FROM invitations i
+       JOIN respondents r ON r.id = i.respondent_id
+       JOIN agencies a ON a.id = r.agency_id
+      WHERE i.token_hash = ?`,
+  ).get(tokenHash) as InvitationForAnswering | undefined;
+}
+
+export function markOpened(db: Db, invitationId: number, now: string): void {
+  statement(db, `UPDATE invitations SET status = 'opened', opened_at = ? WHERE id = ? AND status = 'new'`).run(now, invitationId);
+}
+
+export function setInvitationLanguage(db: Db, invitationId: number, language: string): void {
+  statement(db, 'UPDATE invitations SET language = ? WHERE id = ? AND (language IS NULL OR language <> ?)').run(language, invitationId, language);
+}
+
+export function saveDraft(db: Db, invitationId: number, draftJson: string, now: string): void {
+  statement(
+    db,
+    `UPDATE invitations
+        SET draft_json = ?, draft_updated_at = ?,
+            status = CASE WHEN status IN ('new', 'opened') THEN 'in_progress' ELSE status END,
+            opened_at = COALESCE(opened_at, ?), started_at = COALESCE(started_at, ?)
+      WHERE id = ? AND status <> 'completed'`,
+  ).run(draftJson, now, now, now, invitationId);
+}
+
+/** Marks the invitation completed and deletes its draft; false when it already was (the
+ * database decides which of two racing submits wins). */
+export function completeInvitation(db: Db, invitationId: number, completedOn: string, receiptCode: string): boolean {
+  return (
+    statement(
+      db,
+      `UPDATE invitations
+          SET status = 'completed', completed_on = ?, receipt_code = ?, draft_json = NULL, draft_updated_at = NULL
+        WHERE id = ? AND status <> 'completed'`,
+    ).run(completedOn, receiptCode, invitationId).changes === 1
+  );
+}
+
+export interface NewResponse {
+  id: string;
+  surveyId: number;
+  agencyId: number;
+  groupCode: string;
+  unitId: number | null;
+  questionnaireVersion: number;
+  submittedOn: string;
+  durationSeconds: number | null;
+  source: 'web' | 'import';
+  entryId: string | null;
+  flagSpeeder: boolean;
+  flagStraightliner: boolean;
+}
+
+export function insertResponse(db: Db, response: NewResponse, answers: Record<string, unknown>): void {
+  statement(
+    db,
+    `INSERT INTO responses (id, survey_id, agency_id, group_code, unit_id, questionnaire_version, submitted_on,
+                            duration_seconds, source, entry_id, flag_speeder, flag_straightliner)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    response.id,
+    response.surveyId,
+    response.agencyId,
+    response.groupCode,
+    response.unitId,
+    response.questionnaireVersion,
+    response.submittedOn,
+    response.durationSeconds,
+    response.source,
+    response.entryId,
+    response.flagSpeeder ? 1 : 0,
+    response.flagStraightliner ? 1 : 0,
+  );
+  const insertAnswer = statement(db, 'INSERT INTO response_answers (response_id, item_code, value_json) VALUES (?, ?, ?)');
+  for (const [itemCode, value] of Object.entries(answers)) insertAnswer.run(response.id, itemCode, JSON.stringify(value));
+}

@@ -1,0 +1,68 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { answeringPages } from './answering/pages.js';
+import { respondentApi } from './answering/api.js';
+import type { Config } from './config.js';
+import type { Clock } from './platform/clock.js';
+import type { Db } from './platform/db.js';
+import { NotFoundError } from './platform/errors.js';
+import { errorHandler, requestLogger } from './platform/http.js';
+import { translator } from './platform/i18n.js';
+import type { Logger } from './platform/logger.js';
+import { publicDir, viewsDir } from './platform/paths.js';
+
+export interface AppDependencies {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  secretKey: Buffer;
+  logger: Logger;
+}
+
+/** Builds the HTTP application (no listen), so tests drive it with supertest. */
+export function createApp(dependencies: AppDependencies): Express {
+  const { config, db, clock, logger } = dependencies;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('views', viewsDir);
+  app.set('view engine', 'ejs');
+  app.set('view cache', true);
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          upgradeInsecureRequests: config.PUBLIC_URL.startsWith('https:') ? [] : null,
+        },
+      },
+      referrerPolicy: { policy: 'no-referrer' },
+      strictTransportSecurity: config.PUBLIC_URL.startsWith('https:'),
+    }),
+  );
+  app.use(requestLogger(logger));
+  app.use('/static', express.static(publicDir, { maxAge: '1h', index: false }));
+  app.use(express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 2000 }));
+  app.use(express.json({ limit: '256kb' }));
+
+  app.get('/healthz', (_request, response) => {
+    db.prepare('SELECT 1').get();
+    response.json({ ok: true });
+  });
+  app.get('/', (_request, response) => {
+    response.render('home', { t: translator('id'), language: 'id' });
+  });
+
+  const answeringContext = { db, clock, timeZone: config.TIMEZONE };
+  app.use(answeringPages(answeringContext));
+  app.use(respondentApi(answeringContext));
+
+  app.use((_request, _response, next) => next(new NotFoundError()));
+  app.use(errorHandler(logger));
+  return app;
+}

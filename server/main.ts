@@ -1,0 +1,62 @@
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { databaseIsEmpty, loadDemo } from './demo.js';
+import { systemClock } from './platform/clock.js';
+import { openDatabase } from './platform/db.js';
+import { createLogger } from './platform/logger.js';
+import { loadSecretKey } from './platform/secret.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const db = openDatabase(config.DATABASE_PATH);
+  const secretKey = loadSecretKey(config.SECRET_KEY, config.DATA_DIR);
+  const clock = systemClock;
+
+  if (config.DEMO && databaseIsEmpty(db)) {
+    const demo = await loadDemo(db, clock, secretKey, config.PUBLIC_URL, config.TIMEZONE);
+    logger.info({ survey: demo.surveyCode, respondents: demo.respondents }, 'demo data loaded');
+    const lines = demo.sampleLinks.map((sample) => `  ${sample.group.padEnd(9)} ${sample.agency.padEnd(12)} ${sample.name.padEnd(22)} ${sample.link}`);
+    console.log(`\nDemo survey ${demo.surveyCode} is open. A few respondent links:\n${lines.join('\n')}\nAll links: npm run cli -- links export --survey ${demo.surveyCode}\n`);
+  }
+
+  const app = createApp({ config, db, clock, secretKey, logger });
+  const server: Server = app.listen(config.PORT, () => {
+    logger.info({ port: config.PORT, publicUrl: config.PUBLIC_URL, database: config.DATABASE_PATH }, 'Integritas is listening');
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
+    // Requests in flight finish; idle keep-alive connections are closed so close() can complete.
+    server.close(() => {
+      db.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => {
+      logger.warn('requests still running after 10 s; closing anyway');
+      server.closeAllConnections();
+    }, 10_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,20 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Structured logs. Tokens are secrets (DESIGN invariant 4): request URLs of the respondent
+ * routes are logged with the token replaced, and known secret fields are redacted. */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    level,
+    redact: {
+      paths: ['token', 'invitationToken', '*.token', 'req.headers.cookie', 'req.headers.authorization', 'password'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+/** Removes invitation tokens from a URL path before it is logged. */
+export function redactTokenInPath(urlPath: string): string {
+  return urlPath.replace(/\/(r|respond)\/[^/?#]+/g, '/$1/[token]');
+}

@@ -1,0 +1,162 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { InputError } from './errors.js';
+
+/** Reading the spreadsheets administrators prepare (interfaces.md §1): CSV (UTF-8, with or
+ * without BOM, `,` or `;`) or XLSX (first sheet). Headers are matched case-insensitively and
+ * trimmed, cells trimmed; `line` is the row number a spreadsheet shows (header = 1). */
+
+export interface TableRow {
+  line: number;
+  cells: Record<string, string>;
+}
+
+export interface Table {
+  headers: string[];
+  rows: TableRow[];
+}
+
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+
+export async function readTable(content: Buffer): Promise<Table> {
+  if (content.length === 0) throw new InputError('The file is empty.');
+  if (content.subarray(0, 4).equals(ZIP_MAGIC)) return readXlsx(content);
+  return readCsv(content);
+}
+
+function normalizeHeader(header: string): string {
+  return header.replace(/^\uFEFF/, '').trim().toLowerCase();
+}
+
+function toTable(headerCells: string[], records: { line: number; cells: string[] }[]): Table {
+  const headers = headerCells.map(normalizeHeader);
+  const rows: TableRow[] = [];
+  for (const record of records) {
+    const trimmed = record.cells.map((cell) => cell.trim());
+    if (trimmed.every((cell) => cell === '')) continue; // blank spreadsheet rows are not data
+    const cells: Record<string, string> = {};
+    headers.forEach((header, index) => {
+      // Unknown and unnamed columns are ignored; the first of two equally named columns wins.
+      if (header !== '' && !(header in cells)) cells[header] = trimmed[index] ?? '';
+    });
+    rows.push({ line: record.line, cells });
+  }
+  return { headers, rows };
+}
+
+/** `;` when the header line has more semicolons than commas (Indonesian-locale spreadsheets). */
+export function detectSeparator(text: string): ',' | ';' {
+  const headerLine = text.split(/\r?\n/, 1)[0] ?? '';
+  const count = (separator: string) => headerLine.split(separator).length - 1;
+  return count(';') > count(',') ? ';' : ',';
+}
+
+export function readCsv(content: Buffer): Table {
+  if (content.includes(0)) {
+    throw new InputError('The file is not a readable CSV or XLSX file (it holds binary data).');
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(content);
+  } catch {
+    throw new InputError('The file is not UTF-8 text. Save it as "CSV UTF-8" or as XLSX and try again.');
+  }
+  text = text.replace(/^\uFEFF/, '');
+  let records: string[][];
+  try {
+    records = parseCsv(text, {
+      delimiter: detectSeparator(text),
+      relax_column_count: true,
+      skip_empty_lines: false,
+    }) as string[][];
+  } catch (error) {
+    throw new InputError(`The file is not a readable CSV file: ${(error as Error).message}`);
+  }
+  const [header, ...data] = records;
+  if (!header || header.every((cell) => cell.trim() === '')) throw new InputError('The file has no header line.');
+  return toTable(
+    header,
+    data.map((cells, index) => ({ line: index + 2, cells })),
+  );
+}
+
+function cellText(value: ExcelJS.CellValue): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (typeof value === 'object') {
+    if ('richText' in value) return value.richText.map((part) => part.text).join('');
+    if ('text' in value && typeof value.text === 'string') return value.text; // hyperlinks (emails)
+    if ('result' in value) return cellText(value.result as ExcelJS.CellValue); // formulas
+    if ('error' in value) return '';
+    return '';
+  }
+  return String(value);
+}
+
+async function readXlsx(content: Buffer): Promise<Table> {
+  const workbook = new ExcelJS.Workbook();
+  try {
+    // exceljs' typings want its own Buffer type; a Node Buffer is what it reads.
+    await workbook.xlsx.load(content as unknown as ExcelJS.Buffer);
+  } catch (error) {
+    throw new InputError(`The file is not a readable XLSX file: ${(error as Error).message}`);
+  }
+  const sheet = workbook.worksheets[0];
+  if (!sheet || sheet.rowCount === 0) throw new InputError('The first sheet of the workbook is empty.');
+  const rowCells = (row: ExcelJS.Row): string[] => {
+    const cells: string[] = [];
+    for (let column = 1; column <= row.cellCount; column++) cells.push(cellText(row.getCell(column).value));
+    return cells;
+  };
+  const header = rowCells(sheet.getRow(1));
+  if (header.every((cell) => cell.trim() === '')) throw new InputError('The file has no header line.');
+  const records: { line: number; cells: string[] }[] = [];
+  sheet.eachRow({ includeEmpty: false }, (row) => {
+    if (row.number > 1) records.push({ line: row.number, cells: rowCells(row) });
+  });
+  return toTable(header, records);
+}
+
+/** Refuses a file whole when it lacks a required column. */
+export function requireColumns(table: Table, required: string[]): void {
+  const missing = required.filter((column) => !table.headers.includes(column));
+  if (missing.length > 0) {
+    throw new InputError(
+      `The file lacks the required column(s): ${missing.join(', ')}. Found: ${table.headers.filter(Boolean).join(', ') || '(none)'}.`,
+    );
+  }
+}
+
+/** The per-row report every import prints. */
+export interface RowProblem {
+  line: number;
+  column: string;
+  message: string;
+}
+
+export interface ImportReport {
+  rows: number;
+  stored: number;
+  updated: number;
+  duplicates: number;
+  rejected: number;
+  errors: RowProblem[];
+  duplicateLines: RowProblem[];
+}
+
+export function emptyReport(): ImportReport {
+  return { rows: 0, stored: 0, updated: 0, duplicates: 0, rejected: 0, errors: [], duplicateLines: [] };
+}
+
+export function formatProblem(problem: RowProblem): string {
+  return `line ${problem.line}, column ${problem.column}: ${problem.message}`;
+}
+
+export function formatReport(report: ImportReport): string {
+  const lines = [
+    `${report.rows} row(s) read: ${report.stored} stored, ${report.updated} updated, ${report.duplicates} duplicate(s), ${report.rejected} rejected.`,
+  ];
+  for (const problem of report.errors) lines.push('  ' + formatProblem(problem));
+  for (const problem of report.duplicateLines) lines.push('  duplicate: ' + formatProblem(problem));
+  return lines.join('\n');
+}

@@ -1,0 +1,93 @@
+import { listAgencies, listAllUnits } from '../agencies/store.js';
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db.js';
+import { emptyReport, readTable, requireColumns, type ImportReport } from '../platform/tabular.js';
+import { InputError } from '../platform/errors.js';
+import { insertInvitation } from '../invitations/store.js';
+import { deriveInvitationToken, hashInvitationToken, newTokenSeed } from '../invitations/tokens.js';
+import { requireSurvey } from '../surveys/service.js';
+import { parseRespondentRow, type RespondentRowContext } from './rows.js';
+import { insertRespondent, listContactKeys } from './store.js';
+
+/** Imports a survey's respondents file (interfaces.md §1) and gives each new respondent one
+ * invitation. Duplicates (same email or phone in one agency and survey, in the file or already
+ * registered) are reported and skipped, so re-importing a file changes nothing. */
+export async function importRespondents(db: Db, clock: Clock, secretKey: Buffer, surveyCode: string, content: Buffer): Promise<ImportReport> {
+  const survey = requireSurvey(db, surveyCode);
+  if (survey.status === 'closed') throw new InputError(`Survey ${survey.code} is closed: no respondents can be added.`);
+  const table = await readTable(content);
+  requireColumns(table, ['agency_code', 'group']);
+  if (!table.headers.includes('email') && !table.headers.includes('phone')) {
+    throw new InputError('The file needs an "email" column, a "phone" column, or both.');
+  }
+
+  const agencies = new Map(listAgencies(db).map((agency) => [agency.code.toLowerCase(), { ...agency, units: new Map<string, { id: number; name: string }>() }]));
+  const agencyById = new Map([...agencies.values()].map((agency) => [agency.id, agency]));
+  for (const unit of listAllUnits(db)) agencyById.get(unit.agencyId)?.units.set(unit.name.toLowerCase(), unit);
+  const context: RespondentRowContext = {
+    groupCodes: new Set(Object.keys(survey.definition.groups)),
+    agency(code) {
+      const agency = agencies.get(code.toLowerCase());
+      return agency && { code: agency.code, units: new Map([...agency.units].map(([key, unit]) => [key, unit.name])) };
+    },
+  };
+
+  // Where each contact was first seen: a line of this file, or 0 for "already registered".
+  const seenContacts = new Map<string, number>();
+  for (const known of listContactKeys(db, survey.id)) {
+    if (known.email) seenContacts.set(`${known.agencyId}|e|${known.email.toLowerCase()}`, 0);
+    if (known.phone) seenContacts.set(`${known.agencyId}|p|${known.phone}`, 0);
+  }
+
+  const report = emptyReport();
+  report.rows = table.rows.length;
+  const now = clock.now().toISOString();
+  const accepted: { respondent: NonNullable<ReturnType<typeof parseRespondentRow>['respondent']>; agencyId: number; unitId: number | null }[] = [];
+  for (const row of table.rows) {
+    const { respondent, problems } = parseRespondentRow(row, context);
+    if (!respondent) {
+      report.errors.push(...problems);
+      continue;
+    }
+    const agency = agencies.get(respondent.agencyCode.toLowerCase())!;
+    const keys: [string, string][] = [];
+    if (respondent.email) keys.push(['email', `${agency.id}|e|${respondent.email}`]);
+    if (respondent.phone) keys.push(['phone', `${agency.id}|p|${respondent.phone}`]);
+    const clash = keys.find(([, key]) => seenContacts.has(key));
+    if (clash) {
+      const firstLine = seenContacts.get(clash[1])!;
+      report.duplicates++;
+      report.duplicateLines.push({
+        line: row.line,
+        column: clash[0],
+        message: firstLine === 0 ? `this ${clash[0]} is already registered for ${agency.code} in this survey` : `same ${clash[0]} as line ${firstLine} for ${agency.code}`,
+      });
+      continue;
+    }
+    for (const [, key] of keys) seenContacts.set(key, row.line);
+    const unitId = respondent.unit === null ? null : agency.units.get(respondent.unit.toLowerCase())!.id;
+    accepted.push({ respondent, agencyId: agency.id, unitId });
+  }
+
+  db.transaction(() => {
+    for (const { respondent, agencyId, unitId } of accepted) {
+      const respondentId = insertRespondent(
+        db,
+        { surveyId: survey.id, agencyId, groupCode: respondent.groupCode, unitId, name: respondent.name, email: respondent.email, phone: respondent.phone, language: respondent.language },
+        now,
+      );
+      const tokenSeed = newTokenSeed();
+      insertInvitation(db, {
+        respondentId,
+        surveyId: survey.id,
+        tokenSeed,
+        tokenHash: hashInvitationToken(deriveInvitationToken(secretKey, tokenSeed)),
+        language: respondent.language,
+      });
+    }
+  })();
+  report.stored = accepted.length;
+  report.rejected = report.rows - report.stored - report.duplicates;
+  report.errors.sort((a, b) => a.line - b.line);
+  return report;
+}
