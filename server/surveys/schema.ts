@@ -18,10 +18,15 @@ export const localizedTextSchema = z.union([
 ]);
 export type LocalizedText = z.infer<typeof localizedTextSchema>;
 
+function isRealDay(value: string): boolean {
+  const parsed = new Date(value + 'T00:00:00Z');
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(value);
+}
+
 const isoDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
-  .refine((value) => !Number.isNaN(Date.parse(value + 'T00:00:00Z')) && new Date(value + 'T00:00:00Z').toISOString().startsWith(value), 'is not a real calendar date');
+  .refine(isRealDay, 'is not a real calendar date');
 
 const code = (pattern: RegExp, description: string) => z.string().regex(pattern, `must match ${description}`);
 
@@ -108,7 +113,7 @@ export type Option = NonNullable<Item['options']>[number];
 type IssueSink = (path: (string | number)[], message: string) => void;
 
 function checkRules(survey: SurveyDefinition, report: IssueSink): void {
-  if (survey.closes < survey.opens) report(['closes'], 'must not be before "opens"');
+  if (isRealDay(survey.opens) && isRealDay(survey.closes) && survey.closes < survey.opens) report(['closes'], 'must not be before "opens"');
   if (new Set(survey.languages).size !== survey.languages.length) report(['languages'], 'lists a language twice');
 
   const groupCodes = Object.keys(survey.groups);

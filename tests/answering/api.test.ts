@@ -1,0 +1,147 @@
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { changeSurveyStatus } from '../../server/surveys/service.js';
+import { testSurvey } from '../fixtures/survey.js';
+
+let world: World;
+beforeEach(async () => {
+  world = await createWorld();
+});
+afterEach(() => world.cleanup());
+
+const token = (name = 'Ani') => world.tokens.get(name)!;
+const api = (path: string) => `/api/v1/respond/${path}`;
+const count = (sql: string) => world.db.prepare(sql).pluck().get() as number;
+
+describe('respondent JSON API', () => {
+  it('GET returns the localized questionnaire, the languages and an empty draft', async () => {
+    const response = await request(world.app).get(api(token())).expect(200);
+    expect(response.body).toMatchObject({ survey: { code: 'SPI-TEST', title: 'Survei Uji' }, group: { code: 'internal' }, languages: ['id', 'en'], language: 'id', status: 'new', answers: {} });
+    expect(response.body.pages.map((page: { code: string }) => page.code)).toEqual(['p1', 'p2', 'p3']);
+    expect(response.body.pages[0].items[0]).toMatchObject({ code: 'I_TR_1', type: 'single', required: true, text: 'Informasi layanan terbuka.' });
+    const english = await request(world.app).get(api(token()) + '?lang=en').expect(200);
+    expect(english.body.language).toBe('en');
+    expect(english.body.pages[0].items[0].options[4]).toEqual({ value: 'dk', label: "Don't know" });
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+
+  it('an unknown token and a malformed one get the same 404 body', async () => {
+    const unknown = await request(world.app).get(api('A'.repeat(24))).expect(404);
+    const malformed = await request(world.app).get(api('not a token!')).expect(404);
+    expect(unknown.body).toEqual(malformed.body);
+    expect(unknown.text).toBe(malformed.text);
+    await request(world.app).put(api('x/answers')).send({ answers: {} }).expect(404);
+  });
+
+  it('PUT merges into the draft; status becomes in_progress; another device sees the same draft', async () => {
+    await request(world.app).put(api(`${token()}/answers`)).send({ answers: { I_TR_1: '3' } }).expect(200, { saved: 1 });
+    await request(world.app).put(api(`${token()}/answers`)).send({ answers: { I_TR_2: '4', I_CHANNELS: ['email', 'wbs'] } }).expect(200, { saved: 2 });
+    const draft = await request(world.app).get(api(token())).expect(200);
+    expect(draft.body.status).toBe('in_progress');
+    expect(draft.body.answers).toEqual({ I_TR_1: '3', I_TR_2: '4', I_CHANNELS: ['wbs', 'email'] });
+    await request(world.app).put(api(`${token()}/answers`)).send({ answers: { I_TR_1: null } }).expect(200);
+    expect((await request(world.app).get(api(token()))).body.answers).toEqual({ I_TR_2: '4', I_CHANNELS: ['wbs', 'email'] });
+  });
+
+  it('PUT with an invalid value answers 422 naming each item, and saves nothing of that body', async () => {
+    await request(world.app).put(api(`${token()}/answers`)).send({ answers: { I_TR_1: '3' } }).expect(200);
+    const response = await request(world.app)
+      .put(api(`${token()}/answers`) + '?lang=en')
+      .send({ answers: { I_TR_1: '1', I_YEARS: 99, I_TR_2: 'x', GHOST: 1 } })
+      .expect(422);
+    expect(response.body.errors).toEqual([
+      { item: 'I_YEARS', code: 'above_max', message: 'The number must be at most 45.' },
+      { item: 'I_TR_2', code: 'not_an_option', message: '“x” is not an option of this question.' },
+      { item: 'GHOST', code: 'unknown_item', message: 'This question is not part of the questionnaire.' },
+    ]);
+    expect((await request(world.app).get(api(token()))).body.answers).toEqual({ I_TR_1: '3' });
+  });
+
+  it('refuses bodies of the wrong shape and broken JSON with a clear 4xx', async () => {
+    const wrongShape = await request(world.app).put(api(`${token()}/answers`)).send({ I_TR_1: '3' }).expect(422);
+    expect(wrongShape.body.errors[0]).toMatchObject({ field: 'answers' });
+    const broken = await request(world.app).put(api(`${token()}/answers`)).set('Content-Type', 'application/json').send('{"answers": ').expect(400);
+    expect(broken.body).toEqual({ error: 'invalid_json', message: 'The request body is not valid JSON.' });
+    expect(broken.text).not.toMatch(/at .*\.js|SyntaxError/);
+  });
+
+  it('submit with missing answers lists every missing item (422) and keeps the valid part as draft', async () => {
+    const response = await request(world.app).post(api(`${token()}/submit`)).send({ answers: { I_TR_1: '2', I_GATE: 'yes' } }).expect(422);
+    expect(response.body.errors.map((error: { item: string }) => error.item)).toEqual(['I_TR_2', 'I_PBJ_SAME', 'I_PBJ_1', 'I_YEARS']);
+    expect(response.body.errors[0].message).toBe('Pertanyaan ini wajib dijawab.');
+    expect((await request(world.app).get(api(token()))).body.answers).toEqual({ I_TR_1: '2', I_GATE: 'yes' });
+    expect(count('SELECT COUNT(*) FROM responses')).toBe(0);
+  });
+
+  it('a complete submit stores one anonymous response, deletes the draft, and later calls get 409', async () => {
+    world.clock.set('2026-08-01T03:00:00Z');
+    await request(world.app).get(api(token())).expect(200); // opened now
+    await request(world.app).put(api(`${token()}/answers`)).send({ answers: { I_TR_1: '1' } }).expect(200);
+    world.clock.advance(5 * 60 * 1000);
+    const submitted = await request(world.app).post(api(`${token()}/submit`)).send({ answers: completeInternalAnswers() }).expect(201);
+    expect(submitted.body.receipt).toMatch(/^[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}$/);
+
+    const responseRow = world.db.prepare('SELECT * FROM responses').get() as Record<string, unknown>;
+    expect(responseRow).toMatchObject({ group_code: 'internal', submitted_on: '2026-08-01', duration_seconds: 300, source: 'web', flag_speeder: 0, flag_straightliner: 0, questionnaire_version: 1 });
+    expect(String(responseRow.id)).toMatch(/^[0-9a-f]{32}$/);
+    const answers = world.db.prepare('SELECT item_code, value_json FROM response_answers ORDER BY item_code').all();
+    expect(answers).toEqual([
+      { item_code: 'I_CHANNELS', value_json: '["wbs","lapor"]' },
+      { item_code: 'I_GATE', value_json: '"yes"' },
+      { item_code: 'I_NOTE', value_json: '"Baik"' },
+      { item_code: 'I_PBJ_1', value_json: '"1"' },
+      { item_code: 'I_PBJ_SAME', value_json: '"2"' },
+      { item_code: 'I_TR_1', value_json: '"3"' },
+      { item_code: 'I_TR_2', value_json: '"4"' },
+      { item_code: 'I_YEARS', value_json: '7' },
+    ]);
+    const invitation = world.db.prepare(`SELECT status, draft_json, completed_on, receipt_code FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name = 'Ani'`).get();
+    expect(invitation).toEqual({ status: 'completed', draft_json: null, completed_on: '2026-08-01', receipt_code: submitted.body.receipt });
+
+    expect((await request(world.app).get(api(token())).expect(409)).body).toEqual({ status: 'completed' });
+    await request(world.app).put(api(`${token()}/answers`)).send({ answers: { I_TR_1: '1' } }).expect(409);
+    await request(world.app).post(api(`${token()}/submit`)).send({}).expect(409);
+    expect(count('SELECT COUNT(*) FROM responses')).toBe(1);
+  });
+
+  it('answers dropped by skip logic are not stored; quality flags are set at submission', async () => {
+    await request(world.app).get(api(token())).expect(200);
+    world.clock.advance(20 * 1000); // 20 s: faster than minSeconds (60)
+    const answers = { ...completeInternalAnswers(), I_GATE: 'no', I_TR_1: '4', I_TR_2: '4', I_PBJ_1: '4' };
+    await request(world.app).post(api(`${token()}/submit`)).send({ answers }).expect(201);
+    expect(world.db.prepare('SELECT item_code FROM response_answers ORDER BY item_code').pluck().all()).toEqual(['I_CHANNELS', 'I_GATE', 'I_NOTE', 'I_TR_1', 'I_TR_2', 'I_YEARS']);
+    // only two scale items remain answered (the gate hid I_PBJ_1): not a straight-liner; but a speeder
+    expect(world.db.prepare('SELECT flag_speeder, flag_straightliner, duration_seconds FROM responses').get()).toEqual({ flag_speeder: 1, flag_straightliner: 0, duration_seconds: 20 });
+  });
+
+  it('four racing submits produce exactly one response and one receipt', async () => {
+    const results = await Promise.all(Array.from({ length: 4 }, () => request(world.app).post(api(`${token()}/submit`)).send({ answers: completeInternalAnswers() })));
+    expect(results.map((result) => result.status).sort()).toEqual([201, 409, 409, 409]);
+    expect(count('SELECT COUNT(*) FROM responses')).toBe(1);
+  });
+
+  it('the database itself refuses to complete an invitation twice', async () => {
+    await request(world.app).post(api(`${token()}/submit`)).send({ answers: completeInternalAnswers() }).expect(201);
+    expect(() => world.db.prepare(`UPDATE invitations SET status = 'completed' WHERE status = 'completed'`).run()).toThrow(/already completed/);
+    expect(() => world.db.prepare(`UPDATE invitations SET status = 'in_progress' WHERE status = 'completed'`).run()).toThrow(/already completed/);
+  });
+
+  it('a survey not open answers 410 {status: "closed"}: before the window, after it, or closed by status', async () => {
+    world.clock.set('2026-06-30T12:00:00Z');
+    expect((await request(world.app).get(api(token())).expect(410)).body).toMatchObject({ status: 'closed', reason: 'not_open' });
+    world.clock.set('2026-12-31T16:59:00Z'); // 23:59 in Jakarta: still open
+    await request(world.app).get(api(token())).expect(200);
+    world.clock.set('2026-12-31T17:00:00Z'); // 1 January in Jakarta
+    expect((await request(world.app).get(api(token())).expect(410)).body).toMatchObject({ status: 'closed', reason: 'closed' });
+    world.clock.set('2026-08-01T03:00:00Z');
+    changeSurveyStatus(world.db, world.clock, 'SPI-TEST', 'closed');
+    await request(world.app).post(api(`${token()}/submit`)).send({ answers: completeInternalAnswers() }).expect(410);
+  });
+
+  it('a draft survey is not open yet even inside its dates', async () => {
+    world.cleanup();
+    world = await createWorld({ survey: testSurvey(), open: false });
+    expect((await request(world.app).get(api(token())).expect(410)).body).toMatchObject({ status: 'closed', reason: 'not_open' });
+  });
+});

@@ -1,0 +1,120 @@
+import { statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../server/cli.js';
+import { ManualClock } from '../../server/platform/clock.js';
+import { testSurvey } from '../fixtures/survey.js';
+import { AGENCIES_CSV, RESPONDENTS_CSV, tempDir } from '../helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+let environment: NodeJS.ProcessEnv;
+const clock = new ManualClock('2026-08-01T00:00:00Z');
+
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  environment = { DATABASE_PATH: path.join(dir, 'cli.db'), DATA_DIR: dir, PUBLIC_URL: 'https://survei.example.id' };
+});
+afterEach(() => cleanup());
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) }, environment, clock);
+  return { code, stdout, stderr };
+}
+
+function file(name: string, content: string): string {
+  const filePath = path.join(dir, name);
+  writeFileSync(filePath, content);
+  return filePath;
+}
+
+describe('command line', () => {
+  it('survey load creates, reloads unchanged, and lists every problem of a bad file (exit 1)', async () => {
+    const surveyFile = file('survey.json', JSON.stringify(testSurvey()));
+    expect(await cli('survey', 'load', surveyFile)).toEqual({ code: 0, stdout: 'Survey SPI-TEST created (status draft, questionnaire version 1).\n', stderr: '' });
+    expect((await cli('survey', 'load', surveyFile)).stdout).toContain('unchanged');
+
+    const bad = testSurvey() as unknown as Record<string, any>;
+    bad.groups.internal.weight = 2;
+    bad.questionnaires.internal.pages[1].items[0].showIf.item = 'NOPE';
+    const result = await cli('survey', 'load', file('bad.json', JSON.stringify(bad)));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('groups: group weights must sum to 1 (they sum to 2.4)');
+    expect(result.stderr).toContain('questionnaires.internal.pages[1].items[0].showIf.item: "NOPE" must be an item that stands earlier in the same questionnaire');
+    expect((await cli('survey', 'load', file('broken.json', '{"code": '))).stderr).toContain('not valid JSON');
+    expect((await cli('survey', 'load', path.join(dir, 'missing.json'))).stderr).toContain('File not found');
+  });
+
+  it('once open, questionnaires are locked but texts may still be corrected', async () => {
+    const survey = testSurvey();
+    await cli('survey', 'load', file('survey.json', JSON.stringify(survey)));
+    expect(await cli('survey', 'open', 'SPI-TEST')).toMatchObject({ code: 0, stdout: 'Survey SPI-TEST is open (2026-07-01 to 2026-12-31).\n' });
+
+    const reworded = testSurvey();
+    reworded.questionnaires.internal!.pages[0]!.items[0]!.text = { id: 'Informasi layanan diumumkan terbuka.', en: 'Service information is published.' };
+    expect(await cli('survey', 'load', file('reworded.json', JSON.stringify(reworded)))).toMatchObject({ code: 0, stdout: expect.stringContaining('updated (status open, questionnaire version 1)') });
+
+    const changed = testSurvey();
+    changed.questionnaires.internal!.pages[0]!.items[0]!.options![0]!.score = 10;
+    const refused = await cli('survey', 'load', file('changed.json', JSON.stringify(changed)));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('its questionnaires can no longer change');
+
+    expect((await cli('survey', 'close', 'SPI-TEST')).stdout).toContain('is closed');
+    expect((await cli('survey', 'load', file('changed2.json', JSON.stringify(changed)))).code).toBe(1);
+    expect((await cli('survey', 'open', 'NOPE')).stderr).toContain('No survey with code "NOPE"');
+  });
+
+  it('a structural change while still a draft makes a new questionnaire version', async () => {
+    await cli('survey', 'load', file('survey.json', JSON.stringify(testSurvey())));
+    const changed = testSurvey();
+    changed.questionnaires.external!.pages[0]!.items.pop();
+    expect((await cli('survey', 'load', file('changed.json', JSON.stringify(changed)))).stdout).toContain('questionnaire version 2');
+  });
+
+  it('imports agencies and respondents, printing the report, then exports links that work', async () => {
+    await cli('survey', 'load', file('survey.json', JSON.stringify(testSurvey())));
+    expect((await cli('agencies', 'import', file('agencies.csv', AGENCIES_CSV))).stdout).toBe('2 row(s) read: 2 stored, 0 updated, 0 duplicate(s), 0 rejected.\n');
+    const imported = await cli('respondents', 'import', '--survey', 'SPI-TEST', file('respondents.csv', RESPONDENTS_CSV + 'PROV-A,internal,Bad,bad-email,,,\n'));
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toBe('8 row(s) read: 7 stored, 0 updated, 0 duplicate(s), 1 rejected.\n  line 9, column email: "bad-email" is not a valid email address\n');
+
+    const exported = await cli('links', 'export', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--group', 'internal');
+    const lines = exported.stdout.trim().split('\r\n');
+    expect(lines[0]).toBe('agency,unit,group,name,email,phone,link');
+    expect(lines).toHaveLength(6);
+    expect(lines[2]).toMatch(/^PROV-A,Dinas Dua,internal,Budi,budi@example.id,\+6281234567001,https:\/\/survei\.example\.id\/r\/[A-Za-z0-9_-]{24}$/);
+    // the link's token is found by its hash, and exporting twice gives the same links
+    expect((await cli('links', 'export', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--group', 'internal')).stdout).toBe(exported.stdout);
+    const secretFile = statSync(path.join(dir, 'secret.key'));
+    expect(secretFile.mode & 0o777).toBe(0o600);
+  });
+
+  it('backup writes a consistent copy that opens and holds the data', async () => {
+    await cli('survey', 'load', file('survey.json', JSON.stringify(testSurvey())));
+    const target = path.join(dir, 'backup.db');
+    expect((await cli('backup', target)).code).toBe(0);
+    const copy = new Database(target, { readonly: true });
+    expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(copy.prepare('SELECT code FROM surveys').pluck().all()).toEqual(['SPI-TEST']);
+    copy.close();
+  });
+
+  it('wrong usage exits 2 with the usage text', async () => {
+    expect(await cli()).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage:') });
+    expect(await cli('frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
+    expect(await cli('respondents', 'import', 'x.csv')).toMatchObject({ code: 2, stderr: expect.stringContaining('--survey is required') });
+    expect(await cli('survey', 'load')).toMatchObject({ code: 2, stderr: expect.stringContaining('expected exactly one FILE.json') });
+    expect(await cli('--bogus')).toMatchObject({ code: 2 });
+  });
+
+  it('a bad configuration value stops with a message naming the variable', async () => {
+    environment.PORT = 'eighty';
+    const result = await cli('survey', 'open', 'X');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('PORT');
+  });
+});

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createApp } from '../server/app.js';
+import { importAgencies } from '../server/agencies/service.js';
+import { loadConfig } from '../server/config.js';
+import { exportLinks } from '../server/invitations/service.js';
+import { ManualClock } from '../server/platform/clock.js';
+import { openDatabase, type Db } from '../server/platform/db.js';
+import { createLogger } from '../server/platform/logger.js';
+import { importRespondents } from '../server/respondents/service.js';
+import { changeSurveyStatus, loadSurveyDefinition } from '../server/surveys/service.js';
+import type { SurveyDefinition } from '../server/surveys/schema.js';
+import { testSurvey } from './fixtures/survey.js';
+
+export const TEST_SECRET = Buffer.from('test-secret-key-of-at-least-32-characters!!');
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'integritas-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function tempDatabase(): { db: Db; dir: string; databasePath: string; cleanup: () => void } {
+  const { dir, cleanup } = tempDir();
+  const databasePath = path.join(dir, 'test.db');
+  const db = openDatabase(databasePath);
+  return {
+    db,
+    dir,
+    databasePath,
+    cleanup: () => {
+      if (db.open) db.close();
+      cleanup();
+    },
+  };
+}
+
+export const AGENCIES_CSV = `code;name;kind;parent_code;units
+PROV-A;Provinsi A;province;;Dinas Satu|Dinas Dua
+KOTA-B;Kota B;city;PROV-A;Dinas Tiga
+`;
+
+export const RESPONDENTS_CSV = `agency_code,group,name,email,phone,unit,language
+PROV-A,internal,Ani,ani@example.id,,Dinas Satu,id
+PROV-A,internal,Budi,budi@example.id,0812-3456-7001,Dinas Dua,en
+PROV-A,internal,Cici,cici@example.id,,,id
+PROV-A,internal,Dodi,dodi@example.id,,,id
+PROV-A,internal,Eka,eka@example.id,,,id
+PROV-A,external,Fajar,,0812 3456 7002,,id
+KOTA-B,internal,Gita,gita@example.id,,Dinas Tiga,id
+`;
+
+export interface World {
+  db: Db;
+  clock: ManualClock;
+  app: ReturnType<typeof createApp>;
+  /** invitation token by respondent name */
+  tokens: Map<string, string>;
+  cleanup: () => void;
+}
+
+/** A temporary database with the test survey open, two agencies and seven respondents,
+ * and the HTTP app on top; the clock stands inside the survey window. */
+export async function createWorld(options: { survey?: SurveyDefinition; now?: string; open?: boolean } = {}): Promise<World> {
+  const { db, dir, cleanup } = tempDatabase();
+  const clock = new ManualClock(options.now ?? '2026-08-01T03:00:00Z');
+  const definition = options.survey ?? testSurvey();
+  loadSurveyDefinition(db, clock, definition);
+  if (options.open !== false) changeSurveyStatus(db, clock, definition.code, 'open');
+  await importAgencies(db, clock, Buffer.from(AGENCIES_CSV));
+  await importRespondents(db, clock, TEST_SECRET, definition.code, Buffer.from(RESPONDENTS_CSV));
+  const config = loadConfig({ DATABASE_PATH: path.join(dir, 'test.db'), DATA_DIR: dir, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://integritas.test' });
+  const app = createApp({ config, db, clock, secretKey: TEST_SECRET, logger: createLogger('silent') });
+  const tokens = new Map<string, string>();
+  for (const row of exportLinks(db, TEST_SECRET, config.PUBLIC_URL, definition.code, {})) tokens.set(row.name, row.link.split('/r/')[1]!);
+  return { db, clock, app, tokens, cleanup };
+}
+
+/** A complete, valid set of answers for the internal questionnaire of the test survey. */
+export function completeInternalAnswers(): Record<string, unknown> {
+  return { I_TR_1: '3', I_TR_2: '4', I_GATE: 'yes', I_PBJ_SAME: '2', I_PBJ_1: '1', I_CHANNELS: ['wbs', 'lapor'], I_YEARS: 7, I_NOTE: 'Baik' };
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { deriveInvitationToken, hashInvitationToken, isWellFormedToken, newTokenSeed } from '../../server/invitations/tokens.js';
+
+const secret = Buffer.from('a-server-secret-of-at-least-32-chars!');
+
+describe('invitation tokens', () => {
+  it('are derived deterministically from the seed under the secret, 144 bits URL-safe', () => {
+    const seed = newTokenSeed();
+    const token = deriveInvitationToken(secret, seed);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(Buffer.from(token, 'base64url')).toHaveLength(18);
+    expect(deriveInvitationToken(secret, seed)).toBe(token);
+    expect(deriveInvitationToken(Buffer.from('another-secret-of-at-least-32-characters'), seed)).not.toBe(token);
+    expect(isWellFormedToken(token)).toBe(true);
+  });
+
+  it('seeds are random: a thousand of them never repeat, nor do their tokens', () => {
+    const seeds = Array.from({ length: 1000 }, newTokenSeed);
+    expect(new Set(seeds).size).toBe(1000);
+    expect(new Set(seeds.map((seed) => deriveInvitationToken(secret, seed))).size).toBe(1000);
+  });
+
+  it('only a SHA-256 hash is stored, and it is not the token', () => {
+    const token = deriveInvitationToken(secret, 'seed');
+    expect(hashInvitationToken(token)).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashInvitationToken(token)).not.toContain(token);
+  });
+
+  it('recognises malformed tokens', () => {
+    for (const bad of ['', 'short', 'x'.repeat(25), 'abc/def+ghi=jkl.mno!pqr$', '../../../../etc/passwd!!']) expect(isWellFormedToken(bad)).toBe(false);
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../server/config.js';
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ PORT: 3000, DATABASE_PATH: 'data/integritas.db', PUBLIC_URL: 'http://localhost:3000', MAIL_FROM: 'Integritas <no-reply@localhost>', DEMO: true, TIMEZONE: 'Asia/Jakarta' });
+    expect(config.SMTP_URL).toBeUndefined();
+    expect(loadConfig({ PORT: '8080' }).PUBLIC_URL).toBe('http://localhost:8080');
+    expect(loadConfig({ PUBLIC_URL: 'https://spi.example.id/' }).PUBLIC_URL).toBe('https://spi.example.id');
+    expect(loadConfig({ DEMO: '0', SMTP_URL: '' }).DEMO).toBe(false);
+  });
+
+  it.each([
+    ['PORT', '70000'],
+    ['PUBLIC_URL', 'not a url'],
+    ['SMTP_URL', 'http://mail.example.id'],
+    ['DEMO', 'maybe'],
+    ['TIMEZONE', 'Mars/Olympus'],
+    ['SECRET_KEY', 'short'],
+  ])('refuses %s=%s, naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));
+  });
+});

@@ -1,0 +1,160 @@
+import ExcelJS from 'exceljs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { importAgencies } from '../../server/agencies/service.js';
+import { ManualClock } from '../../server/platform/clock.js';
+import type { Db } from '../../server/platform/db.js';
+import { formatProblem } from '../../server/platform/tabular.js';
+import { importRespondents } from '../../server/respondents/service.js';
+import { changeSurveyStatus, loadSurveyDefinition } from '../../server/surveys/service.js';
+import { hashInvitationToken, deriveInvitationToken } from '../../server/invitations/tokens.js';
+import { testSurvey } from '../fixtures/survey.js';
+import { AGENCIES_CSV, TEST_SECRET, tempDatabase } from '../helpers.js';
+
+let db: Db;
+let cleanup: () => void;
+const clock = new ManualClock('2026-08-01T00:00:00Z');
+
+beforeEach(() => {
+  ({ db, cleanup } = tempDatabase());
+  loadSurveyDefinition(db, clock, testSurvey());
+});
+afterEach(() => cleanup());
+
+const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+
+describe('agencies import', () => {
+  it('stores agencies with units and parents (a parent may come later in the file)', async () => {
+    const report = await importAgencies(db, clock, Buffer.from('code,name,kind,parent_code,units\nKOTA-B,Kota B,city,PROV-A,Dinas Tiga\nPROV-A,Provinsi A,Province,,Dinas Satu| Dinas Dua |dinas satu\n'));
+    expect(report).toMatchObject({ rows: 2, stored: 2, updated: 0, duplicates: 0, rejected: 0, errors: [] });
+    expect(db.prepare('SELECT c.code, p.code AS parent FROM agencies c LEFT JOIN agencies p ON p.id = c.parent_id ORDER BY c.code').all()).toEqual([
+      { code: 'KOTA-B', parent: 'PROV-A' },
+      { code: 'PROV-A', parent: null },
+    ]);
+    expect(db.prepare(`SELECT u.name FROM agency_units u JOIN agencies a ON a.id = u.agency_id WHERE a.code = 'PROV-A' ORDER BY u.name`).pluck().all()).toEqual(['Dinas Dua', 'Dinas Satu']);
+  });
+
+  it('reports every bad row with its spreadsheet line and column, and stores the good ones', async () => {
+    const csv = [
+      'code;name;kind;parent_code;units',
+      'OK-1;Baik;city;;',
+      'bad code;Nama;city;;',
+      'OK-2;;village;;',
+      'OK-3;Tiga;city;NOWHERE;',
+      'OK-1;Lagi;city;;',
+      'OK-4;Empat;regency;OK-1;',
+    ].join('\n');
+    const report = await importAgencies(db, clock, Buffer.from(csv));
+    expect(report.errors.map(formatProblem)).toEqual([
+      'line 3, column code: "bad code" must be 1–40 letters, digits, "_", "." or "-"',
+      'line 4, column name: is required',
+      'line 4, column kind: "village" is not one of ministry, agency, province, regency, city, other',
+      'line 5, column parent_code: no agency with code "NOWHERE" in this file or already registered',
+      'line 6, column code: "OK-1" already appears on line 2',
+    ]);
+    expect(report).toMatchObject({ rows: 6, stored: 2, rejected: 4 });
+    expect(db.prepare('SELECT code FROM agencies ORDER BY code').pluck().all()).toEqual(['OK-1', 'OK-4']);
+  });
+
+  it('is idempotent: the same file twice changes nothing and reports duplicates', async () => {
+    await importAgencies(db, clock, Buffer.from(AGENCIES_CSV));
+    const before = db.prepare('SELECT * FROM agencies ORDER BY id').all();
+    const second = await importAgencies(db, clock, Buffer.from(AGENCIES_CSV));
+    expect(second).toMatchObject({ rows: 2, stored: 0, updated: 0, duplicates: 2, rejected: 0 });
+    expect(db.prepare('SELECT * FROM agencies ORDER BY id').all()).toEqual(before);
+    expect(count('SELECT COUNT(*) FROM agency_units')).toBe(3);
+  });
+
+  it('updates a changed name and adds new units without removing old ones', async () => {
+    await importAgencies(db, clock, Buffer.from(AGENCIES_CSV));
+    const report = await importAgencies(db, clock, Buffer.from('code,name,kind,units\nPROV-A,Provinsi A Baru,province,Dinas Empat\n'));
+    expect(report).toMatchObject({ stored: 0, updated: 1, duplicates: 0 });
+    expect(count(`SELECT COUNT(*) FROM agency_units u JOIN agencies a ON a.id = u.agency_id WHERE a.code = 'PROV-A'`)).toBe(3);
+  });
+
+  it('refuses a file that lacks a required column, storing nothing', async () => {
+    await expect(importAgencies(db, clock, Buffer.from('code,title\nX,Y\n'))).rejects.toThrow(/lacks the required column\(s\): name, kind/);
+    expect(count('SELECT COUNT(*) FROM agencies')).toBe(0);
+  });
+});
+
+describe('respondents import', () => {
+  beforeEach(async () => {
+    await importAgencies(db, clock, Buffer.from(AGENCIES_CSV));
+  });
+
+  it('stores valid rows with one invitation each, normalising phones, and reports bad rows by line', async () => {
+    const csv = [
+      'Agency_Code;GROUP;Name;Email;Phone;Unit;Language',
+      'PROV-A;internal;Ani;Ani@Example.id;;dinas satu;',
+      'PROV-A;external;Budi;;0812-3456-7001;;en',
+      'PROV-A;expert;Cici;c@example.id;;;',
+      'NOPE;internal;Dodi;d@example.id;;;',
+      'PROV-A;internal;Eka;not-an-email;021-5551234;;',
+      'PROV-A;internal;Fajar;;;;',
+      'KOTA-B;internal;Gita;g@example.id;;Dinas Satu;fr',
+    ].join('\n');
+    const report = await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(csv));
+    expect(report.errors.map(formatProblem)).toEqual([
+      'line 4, column group: "expert" is not a group of this survey (internal, external)',
+      'line 5, column agency_code: no agency with code "NOPE" is registered',
+      'line 6, column email: "not-an-email" is not a valid email address',
+      'line 6, column phone: "021-5551234" is not a mobile number',
+      'line 7, column email: an email or a phone number is required',
+      'line 8, column unit: "Dinas Satu" is not a unit of agency KOTA-B',
+      'line 8, column language: "fr" is not one of id, en',
+    ]);
+    expect(report).toMatchObject({ rows: 7, stored: 2, duplicates: 0, rejected: 5 });
+    expect(db.prepare('SELECT name, email, phone, language FROM respondents ORDER BY id').all()).toEqual([
+      { name: 'Ani', email: 'ani@example.id', phone: null, language: 'id' },
+      { name: 'Budi', email: null, phone: '+6281234567001', language: 'en' },
+    ]);
+    expect(count('SELECT COUNT(*) FROM invitations')).toBe(2);
+  });
+
+  it('treats the same email or phone twice in one agency as a duplicate, in the file and across imports', async () => {
+    const csv = [
+      'agency_code,group,name,email,phone',
+      'PROV-A,internal,Ani,ani@example.id,',
+      'PROV-A,external,Ani lagi,ANI@example.id,',
+      'PROV-A,external,Budi,,081234567001',
+      'PROV-A,external,Budi lagi,budi@example.id,+62 812-3456-7001',
+      'KOTA-B,internal,Ani di kota,ani@example.id,',
+    ].join('\n');
+    const first = await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(csv));
+    expect(first).toMatchObject({ rows: 5, stored: 3, duplicates: 2, rejected: 0 });
+    expect(first.duplicateLines.map(formatProblem)).toEqual(['line 3, column email: same email as line 2 for PROV-A', 'line 5, column phone: same phone as line 4 for PROV-A']);
+    const tokensBefore = db.prepare('SELECT token_hash FROM invitations ORDER BY id').pluck().all();
+    const second = await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(csv));
+    expect(second).toMatchObject({ rows: 5, stored: 0, duplicates: 5, rejected: 0 });
+    expect(second.duplicateLines[0]!.message).toBe('this email is already registered for PROV-A in this survey');
+    expect(db.prepare('SELECT token_hash FROM invitations ORDER BY id').pluck().all()).toEqual(tokensBefore);
+  });
+
+  it('reads XLSX the same way, with spreadsheet row numbers', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Responden');
+    sheet.addRow(['agency_code', 'group', 'name', 'email', 'phone']);
+    sheet.addRow(['PROV-A', 'internal', 'Ani', 'ani@example.id', '']);
+    sheet.addRow(['PROV-A', 'internal', 'Budi', '', 6281234567001]);
+    sheet.addRow(['PROV-A', 'nope', 'Cici', 'c@example.id', '']);
+    const report = await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(await workbook.xlsx.writeBuffer()));
+    expect(report).toMatchObject({ rows: 3, stored: 2, rejected: 1 });
+    expect(report.errors.map(formatProblem)).toEqual(['line 4, column group: "nope" is not a group of this survey (internal, external)']);
+    expect(db.prepare(`SELECT phone FROM respondents WHERE name = 'Budi'`).pluck().get()).toBe('+6281234567001');
+  });
+
+  it('stores only the hash of each token, which the secret re-derives from the seed', async () => {
+    await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,email\nPROV-A,internal,ani@example.id\n'));
+    const invitation = db.prepare('SELECT * FROM invitations').get() as Record<string, string>;
+    const token = deriveInvitationToken(TEST_SECRET, invitation.token_seed!);
+    expect(invitation.token_hash).toBe(hashInvitationToken(token));
+    expect(JSON.stringify(db.prepare('SELECT * FROM invitations').all())).not.toContain(token);
+  });
+
+  it('refuses a closed survey and a file with neither email nor phone column', async () => {
+    await expect(importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name\nPROV-A,internal,Ani\n'))).rejects.toThrow(/"email" column, a "phone" column/);
+    changeSurveyStatus(db, clock, 'SPI-TEST', 'closed');
+    await expect(importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,email\nPROV-A,internal,a@example.id\n'))).rejects.toThrow(/closed/);
+    expect(count('SELECT COUNT(*) FROM respondents')).toBe(0);
+  });
+});
