@@ -32,7 +32,9 @@ async function main(): Promise<void> {
 
   const app = createApp({ config, db, clock, secretKey, logger });
   const server: Server = app.listen(config.PORT, () => {
-    logger.info({ port: config.PORT, publicUrl: config.PUBLIC_URL, database: config.DATABASE_PATH }, 'Integritas is listening');
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    logger.info({ port, publicUrl: config.PUBLIC_URL, database: config.DATABASE_PATH }, 'Integritas is listening');
   });
 
   let stopping = false;
