@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { answeringPages } from './answering/pages.js';
 import { respondentApi } from './answering/api.js';
+import { tokenGuard, type TokenGuardLimits } from './answering/tokenGuard.js';
 import type { Config } from './config.js';
 import type { Clock } from './platform/clock.js';
 import type { Db } from './platform/db.js';
@@ -17,6 +18,8 @@ export interface AppDependencies {
   clock: Clock;
   secretKey: Buffer;
   logger: Logger;
+  /** rate limits of the token endpoints; tests lower them */
+  tokenLimits?: TokenGuardLimits;
 }
 
 /** Builds the HTTP application (no listen), so tests drive it with supertest. */
@@ -59,6 +62,8 @@ export function createApp(dependencies: AppDependencies): Express {
   });
 
   const answeringContext = { db, clock, timeZone: config.TIMEZONE };
+  const guard = tokenGuard(clock, dependencies.tokenLimits);
+  app.use(['/r/:token', '/api/v1/respond/:token'], guard);
   app.use(answeringPages(answeringContext));
   app.use(respondentApi(answeringContext));
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp } from '../server/app.js';
+import type { TokenGuardLimits } from '../server/answering/tokenGuard.js';
 import { importAgencies } from '../server/agencies/service.js';
 import { loadConfig } from '../server/config.js';
 import { exportLinks } from '../server/invitations/service.js';
@@ -61,7 +62,7 @@ export interface World {
 
 /** A temporary database with the test survey open, two agencies and seven respondents,
  * and the HTTP app on top; the clock stands inside the survey window. */
-export async function createWorld(options: { survey?: SurveyDefinition; now?: string; open?: boolean } = {}): Promise<World> {
+export async function createWorld(options: { survey?: SurveyDefinition; now?: string; open?: boolean; tokenLimits?: TokenGuardLimits } = {}): Promise<World> {
   const { db, dir, cleanup } = tempDatabase();
   const clock = new ManualClock(options.now ?? '2026-08-01T03:00:00Z');
   const definition = options.survey ?? testSurvey();
@@ -70,7 +71,7 @@ export async function createWorld(options: { survey?: SurveyDefinition; now?: st
   await importAgencies(db, clock, Buffer.from(AGENCIES_CSV));
   await importRespondents(db, clock, TEST_SECRET, definition.code, Buffer.from(RESPONDENTS_CSV));
   const config = loadConfig({ DATABASE_PATH: path.join(dir, 'test.db'), DATA_DIR: dir, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://integritas.test' });
-  const app = createApp({ config, db, clock, secretKey: TEST_SECRET, logger: createLogger('silent') });
+  const app = createApp({ config, db, clock, secretKey: TEST_SECRET, logger: createLogger('silent'), tokenLimits: options.tokenLimits });
   const tokens = new Map<string, string>();
   for (const row of exportLinks(db, TEST_SECRET, config.PUBLIC_URL, definition.code, {})) tokens.set(row.name, row.link.split('/r/')[1]!);
   return { db, clock, app, tokens, cleanup };

@@ -45,6 +45,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       status = bodyError.status;
       payload = { error: 'bad_request', message: 'The request could not be read.' };
     }
+    const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+    if (status === 429 && retryAfter) response.set('Retry-After', String(retryAfter));
     if (status >= 500) logger.error({ err: error, path: redactTokenInPath(request.originalUrl.split('?')[0] ?? '') }, 'request failed');
     if (response.headersSent) return;
     if (api) {
@@ -56,8 +58,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       t,
       language: 'id',
       kind: 'error',
-      heading: status === 404 ? t('error.not_found') : t('error.heading'),
-      body: status === 404 ? t('unknown.body') : status >= 500 ? t('error.body') : String(payload.message ?? t('error.body')),
+      heading: status === 404 ? t('error.not_found') : status === 429 ? t('error.too_many_heading') : t('error.heading'),
+      body: status === 404 ? t('unknown.body') : status === 429 ? t('error.too_many_body') : status >= 500 ? t('error.body') : String(payload.message ?? t('error.body')),
     });
   };
 }

@@ -55,6 +55,8 @@ export const en: Record<MessageKey, string> = {
   'unknown.body': 'This link is not valid. Check the link in your invitation message, or contact the survey organisers at your agency.',
   'error.heading': 'Something went wrong',
   'error.body': 'Sorry, your request could not be processed just now. Your answers are not lost; please try again shortly.',
+  'error.too_many_heading': 'Too many requests',
+  'error.too_many_body': 'Too many requests came from your network in a short time. Wait a few minutes, then open your link again.',
   'error.not_found': 'Page not found.',
   'problem.required': 'This question must be answered.',
   'problem.not_an_option': '“{value}” is not an option of this question.',

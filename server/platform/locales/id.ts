@@ -54,6 +54,8 @@ export const id = {
   'unknown.body': 'Tautan ini tidak berlaku. Periksa kembali tautan pada pesan undangan Anda, atau hubungi penyelenggara survei di instansi Anda.',
   'error.heading': 'Terjadi kesalahan',
   'error.body': 'Maaf, permintaan Anda tidak dapat diproses saat ini. Jawaban Anda tidak hilang; silakan coba lagi sebentar lagi.',
+  'error.too_many_heading': 'Terlalu banyak permintaan',
+  'error.too_many_body': 'Terlalu banyak permintaan dari jaringan Anda dalam waktu singkat. Tunggu beberapa menit, lalu buka kembali tautan Anda.',
   'error.not_found': 'Halaman tidak ditemukan.',
   'problem.required': 'Pertanyaan ini wajib dijawab.',
   'problem.not_an_option': 'Pilihan “{value}” tidak tersedia untuk pertanyaan ini.',
