@@ -2,6 +2,8 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { answeringPages } from './answering/pages.js';
 import { respondentApi } from './answering/api.js';
+import { optOutPages } from './invitations/optOutPages.js';
+import { twilioWebhooks } from './invitations/webhooks.js';
 import { tokenGuard, type TokenGuardLimits } from './answering/tokenGuard.js';
 import type { Config } from './config.js';
 import type { Clock } from './platform/clock.js';
@@ -65,7 +67,9 @@ export function createApp(dependencies: AppDependencies): Express {
   const guard = tokenGuard(clock, dependencies.tokenLimits);
   app.use(['/r/:token', '/api/v1/respond/:token'], guard);
   app.use(answeringPages(answeringContext));
+  app.use(optOutPages(db, clock));
   app.use(respondentApi(answeringContext));
+  app.use(twilioWebhooks(db, clock, logger, { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL }));
 
   app.use((_request, _response, next) => next(new NotFoundError()));
   app.use(errorHandler(logger));

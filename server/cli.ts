@@ -2,7 +2,10 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { importAgencies } from './agencies/service.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { createDispatcher, whatsappConfigured } from './invitations/delivery.js';
+import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders } from './invitations/sending.js';
 import { exportLinks } from './invitations/service.js';
+import { createLogger } from './platform/logger.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { csvLine } from './platform/csv.js';
 import { openDatabase, type Db } from './platform/db.js';
@@ -24,6 +27,12 @@ export const USAGE = `Usage: npm run cli -- COMMAND [options]
   respondents import --survey CODE FILE       import a survey's respondents (CSV or XLSX)
   links export --survey CODE [--agency A] [--group G]
                                               CSV of personal links to stdout
+  invitations send --survey CODE [--agency A] [--group G] [--channel email|whatsapp]
+                                              queue invitations for respondents not yet invited
+  invitations status --survey CODE            delivery and answering counts per agency and group
+  reminders send --survey CODE [--min-days N] [--max N] [--agency A] [--group G]
+                                              queue reminders for those who have not answered
+  dispatch [--once]                           run the delivery worker (--once: deliver what is due, then exit)
   backup FILE                                 consistent copy of the live database
 
 Environment: DATABASE_PATH (default data/integritas.db), see README for the rest.`;
@@ -85,13 +94,56 @@ async function runCommand(context: CliContext, command: string, positionals: str
     case 'links export': {
       const surveyCode = requireOption(options, 'survey');
       if (positionals.length > 0) throw new UsageError('links export takes no file: it writes to stdout');
-      const filter = {
-        agencyCode: typeof options.agency === 'string' ? options.agency : undefined,
-        groupCode: typeof options.group === 'string' ? options.group : undefined,
-      };
-      const rows = exportLinks(db, context.secretKey(), config.PUBLIC_URL, surveyCode, filter);
+      const rows = exportLinks(db, context.secretKey(), config.PUBLIC_URL, surveyCode, filterOptions(options));
       io.stdout(csvLine(['agency', 'unit', 'group', 'name', 'email', 'phone', 'link']));
       for (const row of rows) io.stdout(csvLine([row.agency, row.unit, row.group, row.name, row.email, row.phone, row.link]));
+      return;
+    }
+    case 'invitations send': {
+      const channel = options.channel;
+      if (channel !== undefined && channel !== 'email' && channel !== 'whatsapp') throw new UsageError('--channel is email or whatsapp');
+      const result = queueInvitations(db, clock, { surveyCode: requireOption(options, 'survey'), ...filterOptions(options), channel }, whatsappConfigured(config));
+      io.stdout(
+        `Queued ${result.queued.email + result.queued.whatsapp} invitation(s): ${result.queued.email} by email, ${result.queued.whatsapp} by WhatsApp. ` +
+          `Already invited: ${result.alreadyInvited}. Skipped: ${result.skipped.completed} already answered, ${result.skipped.optedOut} opted out, ` +
+          `${result.skipped.noContactForChannel} without a contact for the channel.\n`,
+      );
+      return;
+    }
+    case 'invitations status': {
+      const rows = invitationStatus(db, requireOption(options, 'survey'));
+      const columns = ['agency', 'group', 'respondents', 'queued', 'sent', 'delivered', 'failed', 'bounced', 'optedOut', 'opened', 'started', 'completed'] as const;
+      const table = [columns.map((column) => (column === 'optedOut' ? 'opted_out' : column)), ...rows.map((row) => columns.map((column) => String(row[column])))];
+      const widths = columns.map((_, index) => Math.max(...table.map((cells) => cells[index]!.length)));
+      for (const cells of table) io.stdout(cells.map((cell, index) => (index < 2 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ') + '\n');
+      return;
+    }
+    case 'reminders send': {
+      const result = queueReminders(db, clock, {
+        surveyCode: requireOption(options, 'survey'),
+        ...filterOptions(options),
+        minDays: wholeNumberOption(options, 'min-days', 3),
+        max: wholeNumberOption(options, 'max', 3),
+      });
+      io.stdout(`Queued ${result.queued} reminder(s).\n`);
+      return;
+    }
+    case 'dispatch': {
+      if (positionals.length > 0) throw new UsageError('dispatch takes no arguments');
+      const dispatcher = createDispatcher(config, { db, clock, logger: createLogger(config.LOG_LEVEL), secretKey: context.secretKey() });
+      if (options.once) {
+        applyReminderSchedules(db, clock);
+        const summary = await dispatcher.runOnce();
+        io.stdout(`Delivered what was due: ${summary.sent} sent, ${summary.retried} to retry, ${summary.failed} failed, ${summary.cancelled} cancelled.\n`);
+        return;
+      }
+      io.stdout('Dispatching; stop with Ctrl-C.\n');
+      dispatcher.start(2_000, () => applyReminderSchedules(db, clock));
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await dispatcher.stop();
       return;
     }
     case 'backup': {
@@ -105,8 +157,22 @@ async function runCommand(context: CliContext, command: string, positionals: str
   }
 }
 
-const TWO_WORD_COMMANDS = new Set(['survey', 'agencies', 'respondents', 'links']);
-const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'respondents import', 'links export', 'backup']);
+function filterOptions(options: Options): { agencyCode?: string; groupCode?: string } {
+  return {
+    agencyCode: typeof options.agency === 'string' ? options.agency : undefined,
+    groupCode: typeof options.group === 'string' ? options.group : undefined,
+  };
+}
+
+function wholeNumberOption(options: Options, name: string, fallback: number): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number`);
+  return Number(value);
+}
+
+const TWO_WORD_COMMANDS = new Set(['survey', 'agencies', 'respondents', 'links', 'invitations', 'reminders']);
+const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'respondents import', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch']);
 
 export async function runCli(argv: string[], io: CliIo, environment: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   let parsed;
@@ -118,6 +184,10 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
         survey: { type: 'string' },
         agency: { type: 'string' },
         group: { type: 'string' },
+        channel: { type: 'string' },
+        'min-days': { type: 'string' },
+        max: { type: 'string' },
+        once: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -24,6 +24,12 @@ const environmentSchema = z.object({
   TWILIO_CONTENT_SID_INVITE: optionalText,
   TWILIO_CONTENT_SID_REMINDER: optionalText,
   DEMO: flag.default(true),
+  DISPATCHER: flag.default(true),
+  EMAIL_RATE_PER_SEC: z.coerce.number().positive().max(10_000).default(10),
+  EMAIL_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  WHATSAPP_RATE_PER_SEC: z.coerce.number().positive().max(10_000).default(10),
+  WHATSAPP_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  DISPATCH_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   TIMEZONE: z
     .string()
     .default('Asia/Jakarta')

@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { databaseIsEmpty, loadDemo } from './demo.js';
+import { createDispatcher } from './invitations/delivery.js';
+import { applyReminderSchedules } from './invitations/sending.js';
 import { systemClock } from './platform/clock.js';
 import { openDatabase } from './platform/db.js';
 import { createLogger } from './platform/logger.js';
@@ -37,13 +39,24 @@ async function main(): Promise<void> {
     logger.info({ port, publicUrl: config.PUBLIC_URL, database: config.DATABASE_PATH }, 'Integritas is listening');
   });
 
+  // The delivery worker runs in this process unless DISPATCHER=0 (then: npm run cli -- dispatch).
+  const dispatcher = config.DISPATCHER ? createDispatcher(config, { db, clock, logger, secretKey }) : undefined;
+  let lastSchedule = 0;
+  dispatcher?.start(2_000, () => {
+    if (Date.now() - lastSchedule < 60_000) return;
+    lastSchedule = Date.now();
+    const queued = applyReminderSchedules(db, clock);
+    if (queued > 0) logger.info({ queued }, 'scheduled reminders queued');
+  });
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
     // Requests in flight finish; idle keep-alive connections are closed so close() can complete.
-    server.close(() => {
+    server.close(async () => {
+      await dispatcher?.stop();
       db.close();
       logger.info('stopped');
       process.exit(0);

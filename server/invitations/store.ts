@@ -39,3 +39,52 @@ export function iterateLinkRows(db: Db, surveyId: number, filter: { agencyCode?:
       ORDER BY a.code, r.group_code, r.id`,
   ).iterate(surveyId, filter.agencyCode ?? null, filter.agencyCode ?? null, filter.groupCode ?? null, filter.groupCode ?? null) as IterableIterator<LinkRow>;
 }
+
+interface RecipientRow {
+  invitationId: number;
+  tokenSeed: string;
+  status: InvitationStatus;
+  optedOutAt: string | null;
+  invitationLanguage: string | null;
+  respondentLanguage: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  agencyName: string;
+  surveyId: number;
+}
+
+/** The recipient of a message, read when it is sent. */
+export function findRecipient(db: Db, invitationId: number): RecipientRow | undefined {
+  return statement(
+    db,
+    `SELECT i.id AS invitationId, i.token_seed AS tokenSeed, i.status, i.opted_out_at AS optedOutAt, i.language AS invitationLanguage,
+            r.language AS respondentLanguage, r.name, r.email, r.phone, a.name AS agencyName, i.survey_id AS surveyId
+       FROM invitations i
+       JOIN respondents r ON r.id = i.respondent_id
+       JOIN agencies a ON a.id = r.agency_id
+      WHERE i.id = ?`,
+  ).get(invitationId) as RecipientRow | undefined;
+}
+
+export function setOptedOut(db: Db, invitationId: number, nowIso: string): boolean {
+  return statement(db, 'UPDATE invitations SET opted_out_at = ? WHERE id = ? AND opted_out_at IS NULL').run(nowIso, invitationId).changes === 1;
+}
+
+/** Invitations of open surveys reachable at this phone number (for WhatsApp STOP replies). */
+export function findInvitationIdsByPhone(db: Db, phone: string): number[] {
+  return statement(
+    db,
+    `SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id JOIN surveys s ON s.id = i.survey_id
+      WHERE r.phone = ? AND s.status <> 'closed'`,
+  ).pluck().all(phone) as number[];
+}
+
+/** Any invitation by its token, whatever its state (opt-out works after submission too). */
+export function findInvitationByToken(db: Db, tokenHash: string): { id: number; surveyId: number; language: string } | undefined {
+  return statement(
+    db,
+    `SELECT i.id, i.survey_id AS surveyId, COALESCE(i.language, r.language) AS language
+       FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE i.token_hash = ?`,
+  ).get(tokenHash) as { id: number; surveyId: number; language: string } | undefined;
+}

@@ -90,6 +90,14 @@ const qualitySchema = z.strictObject({
   straightlineMinItems: z.number().int().min(2).optional(),
 });
 
+/** Placeholders a survey's own message texts may use. */
+export const MESSAGE_PLACEHOLDERS = ['name', 'agency', 'survey', 'link', 'closes', 'optOutLink'] as const;
+
+const messageTemplateSchema = z.strictObject({
+  subject: localizedTextSchema,
+  body: localizedTextSchema,
+});
+
 const surveyObjectSchema = z.strictObject({
   code: code(/^[A-Za-z0-9_-]{2,40}$/, '[A-Za-z0-9_-]{2,40}'),
   title: localizedTextSchema,
@@ -101,6 +109,10 @@ const surveyObjectSchema = z.strictObject({
   categories: z.array(categorySchema).min(1, 'must list at least one category'),
   target: z.number().min(0).max(100).optional(),
   quality: qualitySchema.optional(),
+  /** optional: the survey's own invitation and reminder texts (email), with {placeholders} */
+  messages: z.strictObject({ invitation: messageTemplateSchema.optional(), reminder: messageTemplateSchema.optional() }).optional(),
+  /** optional: reminders the dispatcher sends by itself, N days after the invitation */
+  reminderSchedule: z.strictObject({ afterDays: z.array(z.number().int().min(1).max(365)).min(1).max(10) }).optional(),
   questionnaires: z.record(z.string(), questionnaireSchema),
 });
 
@@ -143,6 +155,27 @@ function checkRules(survey: SurveyDefinition, report: IssueSink): void {
   }
   for (const key of Object.keys(survey.questionnaires)) {
     if (!survey.groups[key]) report(['questionnaires', key], `"${key}" is not a group of this survey`);
+  }
+
+  for (const kind of ['invitation', 'reminder'] as const) {
+    const template = survey.messages?.[kind];
+    if (!template) continue;
+    for (const part of ['subject', 'body'] as const) {
+      const texts = typeof template[part] === 'string' ? { id: template[part] as string } : (template[part] as Record<string, string>);
+      for (const [language, text] of Object.entries(texts)) {
+        const path = ['messages', kind, part, ...(typeof template[part] === 'string' ? [] : [language])];
+        for (const match of text.matchAll(/\{(\w*)\}/g)) {
+          if (!(MESSAGE_PLACEHOLDERS as readonly string[]).includes(match[1]!)) {
+            report(path, `unknown placeholder {${match[1]}} (known: ${MESSAGE_PLACEHOLDERS.map((name) => `{${name}}`).join(', ')})`);
+          }
+        }
+        if (part === 'body' && !text.includes('{link}')) report(path, 'must contain {link}, the personal link');
+      }
+    }
+  }
+  if (survey.reminderSchedule) {
+    const days = survey.reminderSchedule.afterDays;
+    if (days.some((day, index) => index > 0 && day <= days[index - 1]!)) report(['reminderSchedule', 'afterDays'], 'must be increasing');
   }
 
   const itemCodes = new Set<string>();

@@ -1,0 +1,126 @@
+import { statement, type Db } from '../platform/db.js';
+
+export type Channel = 'email' | 'whatsapp';
+export type MessageKind = 'invitation' | 'reminder';
+export type MessageState = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'bounced' | 'cancelled';
+
+export interface ClaimedMessage {
+  id: number;
+  invitationId: number;
+  channel: Channel;
+  kind: MessageKind;
+  attempts: number;
+}
+
+/** Queues a message unless an invitation message for that channel exists (the unique index
+ * makes a second one impossible). Returns whether a row was added. */
+export function queueMessage(db: Db, message: { invitationId: number; channel: Channel; kind: MessageKind }, nowMs: number, nowIso: string): boolean {
+  return (
+    statement(
+      db,
+      `INSERT INTO messages (invitation_id, channel, kind, state, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(message.invitationId, message.channel, message.kind, nowMs, nowIso, nowIso).changes === 1
+  );
+}
+
+/** Claims up to `limit` due messages of a channel in one transaction: queued ones whose time has
+ * come, and 'sending' ones whose lease expired (their dispatcher died). Each claim is recorded as
+ * an attempt, which is what the rate limit counts. */
+export function claimDueMessages(db: Db, channel: Channel, limit: number, nowMs: number, leaseMs: number): ClaimedMessage[] {
+  if (limit <= 0) return [];
+  return db.transaction(() => {
+    const claimed = statement(
+      db,
+      `UPDATE messages
+          SET state = 'sending', lease_until = ?, attempts = attempts + 1, updated_at = ?
+        WHERE id IN (SELECT id FROM messages
+                      WHERE channel = ?
+                        AND ((state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?))
+                      ORDER BY next_attempt_at, id
+                      LIMIT ?)
+        RETURNING id, invitation_id AS invitationId, channel, kind, attempts`,
+    ).all(nowMs + leaseMs, new Date(nowMs).toISOString(), channel, nowMs, nowMs, limit) as ClaimedMessage[];
+    const recordAttempt = statement(db, 'INSERT INTO delivery_attempts (message_id, channel, attempted_at) VALUES (?, ?, ?)');
+    for (const message of claimed) recordAttempt.run(message.id, channel, nowMs);
+    return claimed.sort((a, b) => a.id - b.id);
+  }).immediate();
+}
+
+/** Attempts (claims) of a channel after a moment: the sliding-window rate limit. */
+export function countAttemptsSince(db: Db, channel: Channel, sinceMs: number): number {
+  return statement(db, 'SELECT COUNT(*) FROM delivery_attempts WHERE channel = ? AND attempted_at > ?').pluck().get(channel, sinceMs) as number;
+}
+
+function recordOutcome(db: Db, messageId: number, outcome: string, detail: string | null): void {
+  statement(
+    db,
+    `UPDATE delivery_attempts SET outcome = ?, detail = ?
+      WHERE id = (SELECT MAX(id) FROM delivery_attempts WHERE message_id = ?)`,
+  ).run(outcome, detail, messageId);
+}
+
+export function markSent(db: Db, messageId: number, providerId: string | null, nowIso: string): void {
+  db.transaction(() => {
+    statement(
+      db,
+      `UPDATE messages SET state = 'sent', provider_id = ?, lease_until = NULL, sent_at = ?, updated_at = ?, last_error = NULL
+        WHERE id = ? AND state = 'sending'`,
+    ).run(providerId, nowIso, nowIso, messageId);
+    recordOutcome(db, messageId, 'sent', providerId);
+  })();
+}
+
+export function scheduleRetry(db: Db, messageId: number, nextAttemptMs: number, error: string, errorCode: string | null, nowIso: string): void {
+  db.transaction(() => {
+    statement(
+      db,
+      `UPDATE messages SET state = 'queued', next_attempt_at = ?, lease_until = NULL, last_error = ?, error_code = ?, updated_at = ?
+        WHERE id = ? AND state = 'sending'`,
+    ).run(nextAttemptMs, error, errorCode, nowIso, messageId);
+    recordOutcome(db, messageId, 'retry', error);
+  })();
+}
+
+export function markFailed(db: Db, messageId: number, state: 'failed' | 'bounced' | 'cancelled', error: string, errorCode: string | null, nowIso: string): void {
+  db.transaction(() => {
+    statement(
+      db,
+      `UPDATE messages SET state = ?, lease_until = NULL, last_error = ?, error_code = ?, updated_at = ?
+        WHERE id = ? AND state IN ('queued', 'sending')`,
+    ).run(state, error, errorCode, nowIso, messageId);
+    recordOutcome(db, messageId, state, error);
+  })();
+}
+
+export interface MessageRecord {
+  id: number;
+  invitationId: number;
+  channel: Channel;
+  kind: MessageKind;
+  state: MessageState;
+  providerStatus: string | null;
+}
+
+export function findMessageByProviderId(db: Db, providerId: string): MessageRecord | undefined {
+  return statement(
+    db,
+    `SELECT id, invitation_id AS invitationId, channel, kind, state, provider_status AS providerStatus FROM messages WHERE provider_id = ?`,
+  ).get(providerId) as MessageRecord | undefined;
+}
+
+export function updateProviderStatus(db: Db, messageId: number, state: MessageState, providerStatus: string, errorCode: string | null, nowIso: string): void {
+  statement(
+    db,
+    `UPDATE messages SET state = ?, provider_status = ?, error_code = COALESCE(?, error_code), updated_at = ? WHERE id = ?`,
+  ).run(state, providerStatus, errorCode, nowIso, messageId);
+}
+
+/** Queued messages of an invitation are not sent once it is completed or opted out. */
+export function cancelPendingMessages(db: Db, invitationId: number, reason: string, nowIso: string): number {
+  return statement(
+    db,
+    `UPDATE messages SET state = 'cancelled', last_error = ?, updated_at = ?, lease_until = NULL
+      WHERE invitation_id = ? AND state = 'queued'`,
+  ).run(reason, nowIso, invitationId).changes;
+}

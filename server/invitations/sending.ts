@@ -1,0 +1,207 @@
+import type { Clock } from '../platform/clock.js';
+import { statement, type Db } from '../platform/db.js';
+import { InputError } from '../platform/errors.js';
+import { requireSurvey } from '../surveys/service.js';
+import { listSurveys } from '../surveys/store.js';
+import { cancelPendingMessages, queueMessage, type Channel } from './outboxStore.js';
+import { findInvitationIdsByPhone, setOptedOut } from './store.js';
+
+/** Who gets what: invitations, reminders, opt-outs, and the delivery counts. */
+
+export interface SendFilter {
+  surveyCode: string;
+  agencyCode?: string;
+  groupCode?: string;
+}
+
+export interface QueueInvitationsResult {
+  queued: { email: number; whatsapp: number };
+  alreadyInvited: number;
+  skipped: { noContactForChannel: number; optedOut: number; completed: number };
+}
+
+interface Candidate {
+  invitationId: number;
+  email: string | null;
+  phone: string | null;
+  status: string;
+  optedOutAt: string | null;
+  invited: number;
+}
+
+function candidates(db: Db, surveyId: number, filter: SendFilter): Candidate[] {
+  return statement(
+    db,
+    `SELECT i.id AS invitationId, r.email, r.phone, i.status, i.opted_out_at AS optedOutAt,
+            EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'invitation') AS invited
+       FROM invitations i
+       JOIN respondents r ON r.id = i.respondent_id
+       JOIN agencies a ON a.id = r.agency_id
+      WHERE i.survey_id = ? AND (? IS NULL OR a.code = ?) AND (? IS NULL OR r.group_code = ?)
+      ORDER BY i.id`,
+  ).all(surveyId, filter.agencyCode ?? null, filter.agencyCode ?? null, filter.groupCode ?? null, filter.groupCode ?? null) as Candidate[];
+}
+
+function requireOpenForSending(db: Db, surveyCode: string) {
+  const survey = requireSurvey(db, surveyCode);
+  if (survey.status !== 'open') throw new InputError(`Survey ${survey.code} is ${survey.status}: messages are only sent while it is open.`);
+  return survey;
+}
+
+/** Queues an invitation for every respondent not yet invited (running it twice adds nothing).
+ * Channel: the one asked for, or WhatsApp when the respondent has a phone and WhatsApp is
+ * configured (or they have no email), else email. */
+export function queueInvitations(db: Db, clock: Clock, filter: SendFilter & { channel?: Channel }, whatsappConfigured: boolean): QueueInvitationsResult {
+  const survey = requireOpenForSending(db, filter.surveyCode);
+  const result: QueueInvitationsResult = { queued: { email: 0, whatsapp: 0 }, alreadyInvited: 0, skipped: { noContactForChannel: 0, optedOut: 0, completed: 0 } };
+  const now = clock.now();
+  db.transaction(() => {
+    for (const candidate of candidates(db, survey.id, filter)) {
+      if (candidate.invited) result.alreadyInvited++;
+      else if (candidate.status === 'completed') result.skipped.completed++;
+      else if (candidate.optedOutAt) result.skipped.optedOut++;
+      else {
+        const channel: Channel | null = filter.channel
+          ? (filter.channel === 'email' ? candidate.email : candidate.phone)
+            ? filter.channel
+            : null
+          : candidate.phone && (whatsappConfigured || !candidate.email)
+            ? 'whatsapp'
+            : candidate.email
+              ? 'email'
+              : null;
+        if (channel === null) result.skipped.noContactForChannel++;
+        else if (queueMessage(db, { invitationId: candidate.invitationId, channel, kind: 'invitation' }, now.getTime(), now.toISOString())) result.queued[channel]++;
+      }
+    }
+  })();
+  return result;
+}
+
+export interface ReminderOptions extends SendFilter {
+  minDays: number;
+  max: number;
+}
+
+interface ReminderCandidate {
+  invitationId: number;
+  lastChannel: Channel;
+  lastMessageAt: string;
+  firstSentAt: string;
+  reminders: number;
+}
+
+/** Invited (a message went out), not submitted, not opted out, nothing pending. */
+function reminderCandidates(db: Db, surveyId: number, filter: SendFilter): ReminderCandidate[] {
+  return statement(
+    db,
+    `SELECT i.id AS invitationId,
+            (SELECT m.channel FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('sent', 'delivered') ORDER BY m.id DESC LIMIT 1) AS lastChannel,
+            (SELECT MAX(m.created_at) FROM messages m WHERE m.invitation_id = i.id AND m.state <> 'cancelled') AS lastMessageAt,
+            (SELECT MIN(m.sent_at) FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('sent', 'delivered')) AS firstSentAt,
+            (SELECT COUNT(*) FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'reminder' AND m.state NOT IN ('cancelled', 'failed', 'bounced')) AS reminders
+       FROM invitations i
+       JOIN respondents r ON r.id = i.respondent_id
+       JOIN agencies a ON a.id = r.agency_id
+      WHERE i.survey_id = ? AND i.status <> 'completed' AND i.opted_out_at IS NULL
+        AND (? IS NULL OR a.code = ?) AND (? IS NULL OR r.group_code = ?)
+        AND EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('sent', 'delivered'))
+        AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('queued', 'sending'))
+      ORDER BY i.id`,
+  ).all(surveyId, filter.agencyCode ?? null, filter.agencyCode ?? null, filter.groupCode ?? null, filter.groupCode ?? null) as ReminderCandidate[];
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Queues reminders: at least minDays after the respondent's last message, at most max in all,
+ * on the channel that last reached them. */
+export function queueReminders(db: Db, clock: Clock, options: ReminderOptions): { queued: number } {
+  const survey = requireOpenForSending(db, options.surveyCode);
+  const now = clock.now();
+  let queued = 0;
+  db.transaction(() => {
+    for (const candidate of reminderCandidates(db, survey.id, options)) {
+      if (candidate.reminders >= options.max) continue;
+      if (now.getTime() - Date.parse(candidate.lastMessageAt) < options.minDays * DAY_MS) continue;
+      if (queueMessage(db, { invitationId: candidate.invitationId, channel: candidate.lastChannel, kind: 'reminder' }, now.getTime(), now.toISOString())) queued++;
+    }
+  })();
+  return { queued };
+}
+
+/** The surveys' own reminder schedules ("afterDays": days after the invitation went out),
+ * applied by the dispatcher. Returns how many reminders it queued. */
+export function applyReminderSchedules(db: Db, clock: Clock): number {
+  const now = clock.now();
+  let queued = 0;
+  for (const survey of listSurveys(db)) {
+    const schedule = survey.definition.reminderSchedule;
+    if (survey.status !== 'open' || !schedule) continue;
+    db.transaction(() => {
+      for (const candidate of reminderCandidates(db, survey.id, { surveyCode: survey.code })) {
+        const nextDay = schedule.afterDays[candidate.reminders];
+        if (nextDay === undefined) continue;
+        if (now.getTime() - Date.parse(candidate.firstSentAt) < nextDay * DAY_MS) continue;
+        if (queueMessage(db, { invitationId: candidate.invitationId, channel: candidate.lastChannel, kind: 'reminder' }, now.getTime(), now.toISOString())) queued++;
+      }
+    })();
+  }
+  return queued;
+}
+
+/** No further message on any channel; what is queued is cancelled. */
+export function optOutInvitation(db: Db, clock: Clock, invitationId: number): boolean {
+  const nowIso = clock.now().toISOString();
+  return db.transaction(() => {
+    const changed = setOptedOut(db, invitationId, nowIso);
+    cancelPendingMessages(db, invitationId, 'the respondent opted out', nowIso);
+    return changed;
+  })();
+}
+
+/** A STOP reply on WhatsApp opts out every invitation of open surveys reachable at that number. */
+export function optOutPhone(db: Db, clock: Clock, phone: string): number {
+  return db.transaction(() => findInvitationIdsByPhone(db, phone).filter((invitationId) => optOutInvitation(db, clock, invitationId)).length)();
+}
+
+export interface StatusRow {
+  agency: string;
+  group: string;
+  respondents: number;
+  queued: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  bounced: number;
+  optedOut: number;
+  opened: number;
+  started: number;
+  completed: number;
+}
+
+/** Counts per agency × group. An invitation's delivery state is the best its messages reached:
+ * delivered, else sent, else queued, else bounced, else failed. */
+export function invitationStatus(db: Db, surveyCode: string): StatusRow[] {
+  const survey = requireSurvey(db, surveyCode);
+  return statement(
+    db,
+    `WITH delivery AS (
+       SELECT invitation_id,
+              MAX(CASE state WHEN 'delivered' THEN 5 WHEN 'sent' THEN 4 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3
+                             WHEN 'bounced' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END) AS best
+         FROM messages GROUP BY invitation_id)
+     SELECT a.code AS agency, r.group_code AS "group", COUNT(*) AS respondents,
+            SUM(IFNULL(d.best, 0) = 3) AS queued, SUM(IFNULL(d.best, 0) = 4) AS sent, SUM(IFNULL(d.best, 0) = 5) AS delivered,
+            SUM(IFNULL(d.best, 0) = 1) AS failed, SUM(IFNULL(d.best, 0) = 2) AS bounced,
+            SUM(i.opted_out_at IS NOT NULL) AS optedOut,
+            SUM(i.opened_at IS NOT NULL) AS opened, SUM(i.started_at IS NOT NULL) AS started,
+            SUM(i.status = 'completed') AS completed
+       FROM invitations i
+       JOIN respondents r ON r.id = i.respondent_id
+       JOIN agencies a ON a.id = r.agency_id
+       LEFT JOIN delivery d ON d.invitation_id = i.id
+      WHERE i.survey_id = ?
+      GROUP BY a.code, r.group_code
+      ORDER BY a.code, r.group_code`,
+  ).all(survey.id) as StatusRow[];
+}
