@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createApp } from '../server/app.js';
 import type { TokenGuardLimits } from '../server/answering/tokenGuard.js';
 import { importAgencies } from '../server/agencies/service.js';
-import { loadConfig } from '../server/config.js';
+import { loadConfig, type Config } from '../server/config.js';
 import { exportLinks } from '../server/invitations/service.js';
 import { ManualClock } from '../server/platform/clock.js';
 import { openDatabase, type Db } from '../server/platform/db.js';
@@ -53,6 +53,8 @@ KOTA-B,internal,Gita,gita@example.id,,Dinas Tiga,id
 
 export interface World {
   db: Db;
+  config: Config;
+  secretKey: Buffer;
   clock: ManualClock;
   app: ReturnType<typeof createApp>;
   /** invitation token by respondent name */
@@ -62,7 +64,7 @@ export interface World {
 
 /** A temporary database with the test survey open, two agencies and seven respondents,
  * and the HTTP app on top; the clock stands inside the survey window. */
-export async function createWorld(options: { survey?: SurveyDefinition; now?: string; open?: boolean; tokenLimits?: TokenGuardLimits } = {}): Promise<World> {
+export async function createWorld(options: { survey?: SurveyDefinition; now?: string; open?: boolean; tokenLimits?: TokenGuardLimits; env?: Record<string, string> } = {}): Promise<World> {
   const { db, dir, cleanup } = tempDatabase();
   const clock = new ManualClock(options.now ?? '2026-08-01T03:00:00Z');
   const definition = options.survey ?? testSurvey();
@@ -70,11 +72,11 @@ export async function createWorld(options: { survey?: SurveyDefinition; now?: st
   if (options.open !== false) changeSurveyStatus(db, clock, definition.code, 'open');
   await importAgencies(db, clock, Buffer.from(AGENCIES_CSV));
   await importRespondents(db, clock, TEST_SECRET, definition.code, Buffer.from(RESPONDENTS_CSV));
-  const config = loadConfig({ DATABASE_PATH: path.join(dir, 'test.db'), DATA_DIR: dir, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://integritas.test' });
+  const config = loadConfig({ DATABASE_PATH: path.join(dir, 'test.db'), DATA_DIR: dir, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://integritas.test', ...options.env });
   const app = createApp({ config, db, clock, secretKey: TEST_SECRET, logger: createLogger('silent'), tokenLimits: options.tokenLimits });
   const tokens = new Map<string, string>();
   for (const row of exportLinks(db, TEST_SECRET, config.PUBLIC_URL, definition.code, {})) tokens.set(row.name, row.link.split('/r/')[1]!);
-  return { db, clock, app, tokens, cleanup };
+  return { db, config, secretKey: TEST_SECRET, clock, app, tokens, cleanup };
 }
 
 /** A complete, valid set of answers for the internal questionnaire of the test survey. */

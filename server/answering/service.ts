@@ -137,7 +137,7 @@ export function submitQuestionnaire(context: AnsweringContext, invitationToken: 
       return { problems: incomplete };
     }
     const receiptCode = receiptAlphabet().replace(/^(.{5})/, '$1-');
-    if (!completeInvitation(context.db, open.invitation.id, dayIn(now, context.timeZone), receiptCode)) {
+    if (!completeInvitation(context.db, open.invitation.id, dayIn(now, context.timeZone), receiptCode, now.toISOString())) {
       throw new ConflictError('This questionnaire has already been submitted.', 'completed');
     }
     const durationSeconds = open.invitation.openedAt === null ? null : Math.max(0, Math.round((now.getTime() - Date.parse(open.invitation.openedAt)) / 1000));

@@ -1,6 +1,7 @@
 import ejs from 'ejs';
 import path from 'node:path';
 import { formatDay, translator } from '../platform/i18n.js';
+import { normalizeMobileNumber } from '../respondents/phone.js';
 import { viewsDir } from '../platform/paths.js';
 import { localize, pickLanguage } from '../surveys/localize.js';
 import type { SurveyDefinition } from '../surveys/schema.js';
@@ -124,6 +125,8 @@ export async function composeEmail(settings: ComposeSettings, recipient: Recipie
  * 1 = name, 2 = agency, 3 = link, 4 = closing date. */
 export function composeWhatsApp(settings: ComposeSettings, recipient: Recipient, kind: MessageKind, definition: SurveyDefinition, closesOn: string): WhatsAppMessage {
   if (!recipient.phone) throw new Error('the respondent has no phone number');
+  // Checked again at send time: a number that is not a valid mobile number never reaches Twilio.
+  if (!normalizeMobileNumber(recipient.phone).ok) throw new Error(`invalid phone number ${recipient.phone}`);
   const texts = messageTexts(settings, recipient, definition, closesOn);
   const t = translator(texts.language);
   const name = recipient.name || t('whatsapp.anonymous_name');

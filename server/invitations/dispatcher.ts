@@ -71,8 +71,13 @@ export class Dispatcher {
   /** Delivers what is due now on every channel, then returns. */
   async runOnce(): Promise<DispatchSummary> {
     const summary: DispatchSummary = { sent: 0, retried: 0, failed: 0, cancelled: 0 };
-    await Promise.all((['email', 'whatsapp'] as const).map((channel) => this.drain(channel, summary)));
-    return summary;
+    // Another round while the last one did something: a failure on one channel may have queued
+    // a fallback on the other after that channel's drain had finished.
+    for (;;) {
+      const before = summary.sent + summary.retried + summary.failed + summary.cancelled;
+      await Promise.all((['email', 'whatsapp'] as const).map((channel) => this.drain(channel, summary)));
+      if (this.stopping || summary.sent + summary.retried + summary.failed + summary.cancelled === before) return summary;
+    }
   }
 
   /** Runs in the background until stop(): drains, then polls. `onIdle` runs between rounds. */
@@ -92,10 +97,12 @@ export class Dispatcher {
     })();
   }
 
+  /** Stops the background loop (after the round in progress) and closes the channels. */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.loop;
     this.loop = undefined;
+    this.deps.channels.email.close();
   }
 
   private async drain(channel: Channel, summary: DispatchSummary): Promise<void> {

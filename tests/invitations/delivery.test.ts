@@ -1,0 +1,363 @@
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDispatcher } from '../../server/invitations/delivery.js';
+import type { Dispatcher } from '../../server/invitations/dispatcher.js';
+import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders } from '../../server/invitations/sending.js';
+import { createLogger } from '../../server/platform/logger.js';
+import { submitQuestionnaire } from '../../server/answering/service.js';
+import { FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, startFakeTwilio, type FakeTwilio } from '../support/fakeTwilio.js';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { testSurvey } from '../fixtures/survey.js';
+import { queueMessage, type ClaimedMessage } from '../../server/invitations/outboxStore.js';
+
+let world: World;
+let smtp: TestSmtpServer;
+let twilioFake: FakeTwilio;
+let dispatcher: Dispatcher;
+
+async function setUp(options: { env?: Record<string, string>; beforeCompose?: (message: ClaimedMessage) => void; survey?: ReturnType<typeof testSurvey> } = {}) {
+  smtp = await startSmtpServer();
+  twilioFake = await startFakeTwilio();
+  world = await createWorld({
+    survey: options.survey,
+    env: {
+      SMTP_URL: smtp.url,
+      TWILIO_ACCOUNT_SID: FAKE_ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: FAKE_AUTH_TOKEN,
+      TWILIO_WHATSAPP_FROM: '+14155238886',
+      TWILIO_CONTENT_SID_INVITE: 'HX0000000000000000000000000000invite',
+      TWILIO_CONTENT_SID_REMINDER: 'HX000000000000000000000000000remind',
+      EMAIL_RATE_PER_SEC: '100',
+      WHATSAPP_RATE_PER_SEC: '100',
+      ...options.env,
+    },
+  });
+  dispatcher = createDispatcher(
+    world.config,
+    { db: world.db, clock: world.clock, logger: createLogger('silent'), secretKey: world.secretKey },
+    {
+      twilioClientOptions: { httpClient: twilioFake.httpClient },
+      // waiting moves the test's clock instead of sleeping
+      sleep: async (milliseconds) => world.clock.advance(milliseconds),
+      random: () => 0.5,
+      beforeCompose: options.beforeCompose,
+    },
+  );
+}
+
+afterEach(async () => {
+  await dispatcher?.stop();
+  await smtp?.close();
+  await twilioFake?.close();
+  world?.cleanup();
+});
+
+const messages = () =>
+  world.db
+    .prepare(
+      `SELECT r.name, m.channel, m.kind, m.state, m.attempts, m.error_code AS errorCode, m.provider_id AS providerId, m.provider_status AS providerStatus, m.next_attempt_at AS nextAttemptAt
+         FROM messages m JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id ORDER BY m.id`,
+    )
+    .all() as { name: string; channel: string; kind: string; state: string; attempts: number; errorCode: string | null; providerId: string | null; providerStatus: string | null; nextAttemptAt: number }[];
+const mailTo = (address: string) => smtp.received.filter((mail) => mail.envelopeTo.includes(address));
+const budiInvitation = () => world.db.prepare(`SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name = 'Budi'`).pluck().get() as number;
+const linkOf = (name: string) => `http://integritas.test/r/${world.tokens.get(name)}`;
+
+describe('email through a real SMTP server', () => {
+  beforeEach(() => setUp());
+
+  it('sends each invitation once, in the respondent language, with link, closing date, confidentiality and one-click unsubscribe', async () => {
+    const queued = queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    expect(queued).toEqual({ queued: { email: 6, whatsapp: 0 }, alreadyInvited: 0, skipped: { noContactForChannel: 1, optedOut: 0, completed: 0 } });
+    expect(queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true).queued).toEqual({ email: 0, whatsapp: 0 });
+
+    expect(await dispatcher.runOnce()).toEqual({ sent: 6, retried: 0, failed: 0, cancelled: 0 });
+    expect(smtp.received).toHaveLength(6);
+    const [budi] = mailTo('budi@example.id');
+    expect(budi!.parsed.subject).toBe('Invitation to the Integrity Assessment Survey: Provinsi A');
+    expect(budi!.parsed.text).toContain(linkOf('Budi'));
+    expect(budi!.parsed.text).toContain('The survey is open until 31 December 2026.');
+    expect(budi!.parsed.text).toContain('Your answers are confidential');
+    expect(budi!.parsed.html).toContain(`href="${linkOf('Budi')}"`);
+    const headerLines = budi!.parsed.headerLines.map((header) => header.line.replace(/\r?\n\s+/g, ' '));
+    expect(headerLines).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(headerLines).toContain(`List-Unsubscribe: <${linkOf('Budi')}/opt-out>`);
+    const [ani] = mailTo('ani@example.id');
+    expect(ani!.parsed.subject).toBe('Undangan Survei Penilaian Integritas: Provinsi A');
+    expect(ani!.parsed.text).toContain('Yth. Ani,');
+    expect(ani!.parsed.text).toContain('Survei dapat diisi sampai 31 Desember 2026.');
+    expect(ani!.parsed.text).not.toContain(linkOf('Budi'));
+    expect(messages().every((message) => message.state === 'sent' && message.attempts === 1)).toBe(true);
+    // running again sends nothing: a provider that answered is never asked again
+    await dispatcher.runOnce();
+    expect(smtp.received).toHaveLength(6);
+  });
+
+  it('a recipient refused with 550 bounces alone; one refused with 421 is retried later and then delivered', async () => {
+    let temporaryFailures = 1;
+    smtp.rejectRecipient = (address) => {
+      if (address === 'cici@example.id') return { code: 550, message: 'No such user here' };
+      if (address === 'dodi@example.id' && temporaryFailures-- > 0) return { code: 421, message: 'Try again later' };
+      return null;
+    };
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    expect(await dispatcher.runOnce()).toEqual({ sent: 4, retried: 1, failed: 1, cancelled: 0 });
+    const byName = Object.fromEntries(messages().map((message) => [message.name, message]));
+    expect(byName.Cici).toMatchObject({ state: 'bounced', errorCode: '550' });
+    expect(byName.Dodi).toMatchObject({ state: 'queued', attempts: 1, errorCode: '421' });
+    // backoff: the first retry waits 30 s scaled by jitter (0.75 with random 0.5)
+    expect(byName.Dodi!.nextAttemptAt - world.clock.now().getTime()).toBe(22_500);
+    await dispatcher.runOnce();
+    expect(mailTo('dodi@example.id')).toHaveLength(0);
+    world.clock.advance(23_000);
+    await dispatcher.runOnce();
+    expect(mailTo('dodi@example.id')).toHaveLength(1);
+    expect(messages().find((message) => message.name === 'Dodi')).toMatchObject({ state: 'sent', attempts: 2 });
+    expect(mailTo('cici@example.id')).toHaveLength(0);
+  });
+
+  it('a message that cannot be composed fails alone; the others go out', async () => {
+    await dispatcher.stop();
+    await smtp.close();
+    await twilioFake.close();
+    world.cleanup();
+    let poisoned = -1;
+    await setUp({ beforeCompose: (message) => {
+      if (message.invitationId === poisoned) throw new Error('template exploded');
+    } });
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    poisoned = world.db.prepare(`SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name = 'Eka'`).pluck().get() as number;
+    expect(await dispatcher.runOnce()).toEqual({ sent: 5, retried: 0, failed: 1, cancelled: 0 });
+    expect(messages().find((message) => message.name === 'Eka')).toMatchObject({ state: 'failed', errorCode: 'compose' });
+  });
+});
+
+describe('WhatsApp through the real twilio library and a fake Messages API', () => {
+  beforeEach(() => setUp());
+
+  it('sends approved templates with the variables and a status callback; phone respondents go by WhatsApp automatically', async () => {
+    const queued = queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST' }, true);
+    expect(queued.queued).toEqual({ email: 5, whatsapp: 2 });
+    await dispatcher.runOnce();
+    expect(twilioFake.accepted).toHaveLength(2);
+    const toBudi = twilioFake.accepted.find((message) => message.to === 'whatsapp:+6281234567001')!;
+    expect(toBudi).toMatchObject({
+      from: 'whatsapp:+14155238886',
+      contentSid: 'HX0000000000000000000000000000invite',
+      statusCallback: 'http://integritas.test/webhooks/twilio/status',
+      contentVariables: { '1': 'Budi', '2': 'Provinsi A', '3': linkOf('Budi'), '4': '31 December 2026' },
+    });
+    expect(messages().find((message) => message.name === 'Budi' && message.channel === 'whatsapp')).toMatchObject({ state: 'sent', providerId: toBudi.sid });
+  });
+
+  it('429 is retried and then succeeds; an invalid number fails at once and falls back to email', async () => {
+    twilioFake.rateLimitNext = 1;
+    twilioFake.invalidNumbers.add('+6281234567002'); // Fajar: no email to fall back to
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
+    await dispatcher.runOnce();
+    const after = () => Object.fromEntries(messages().map((message) => [`${message.name}/${message.channel}`, message]));
+    expect(after()['Fajar/whatsapp']).toMatchObject({ state: 'failed', errorCode: '21211' });
+    expect(after()['Budi/whatsapp']).toMatchObject({ state: 'queued', errorCode: '20429', attempts: 1 });
+    world.clock.advance(60_000);
+    await dispatcher.runOnce();
+    expect(after()['Budi/whatsapp']).toMatchObject({ state: 'sent', attempts: 2 });
+
+    twilioFake.invalidNumbers.add('+6281234567001');
+    world.db.prepare(`UPDATE messages SET state = 'queued', next_attempt_at = 0, provider_id = NULL WHERE channel = 'whatsapp'`).run();
+    const fajarBefore = twilioFake.requests;
+    await dispatcher.runOnce();
+    expect(twilioFake.requests).toBeGreaterThan(fajarBefore);
+    expect(after()['Budi/whatsapp']).toMatchObject({ state: 'failed', errorCode: '21211' });
+    expect(after()['Budi/email']).toMatchObject({ state: 'sent', kind: 'invitation' });
+    expect(mailTo('budi@example.id')).toHaveLength(1);
+  });
+
+  it('a number that is not a valid mobile number never reaches Twilio', async () => {
+    world.db.prepare(`UPDATE respondents SET phone = '+62123' WHERE name = 'Fajar'`).run();
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
+    await dispatcher.runOnce();
+    expect(twilioFake.accepted.map((message) => message.to)).toEqual(['whatsapp:+6281234567001']);
+    expect(twilioFake.requests).toBe(1);
+    expect(messages().find((message) => message.name === 'Fajar')).toMatchObject({ state: 'failed', errorCode: 'compose' });
+  });
+
+  it('signed status callbacks move a message forward only; a bad signature is refused and changes nothing', async () => {
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
+    await dispatcher.runOnce();
+    const sent = twilioFake.accepted.find((message) => message.to === 'whatsapp:+6281234567001')!;
+    const post = (callback: ReturnType<FakeTwilio['statusCallback']>, signature = callback.signature) =>
+      request(world.app).post('/webhooks/twilio/status').set('X-Twilio-Signature', signature).type('form').send(callback.params);
+    const state = () => messages().find((message) => message.providerId === sent.sid)!;
+
+    await post(twilioFake.statusCallback(sent, 'delivered'), 'bm90IHRoZSBzaWduYXR1cmU=').expect(403);
+    await request(world.app).post('/webhooks/twilio/status').type('form').send(twilioFake.statusCallback(sent, 'delivered').params).expect(403);
+    expect(state()).toMatchObject({ state: 'sent', providerStatus: null });
+
+    await post(twilioFake.statusCallback(sent, 'delivered')).expect(200);
+    expect(state()).toMatchObject({ state: 'delivered', providerStatus: 'delivered' });
+    await post(twilioFake.statusCallback(sent, 'sent')).expect(200); // late and out of order
+    expect(state()).toMatchObject({ state: 'delivered', providerStatus: 'delivered' });
+    await post(twilioFake.statusCallback(sent, 'read')).expect(200);
+    expect(state()).toMatchObject({ state: 'delivered', providerStatus: 'read' });
+    // tampering with a signed field breaks the signature
+    const tampered = twilioFake.statusCallback(sent, 'failed');
+    await post({ ...tampered, params: { ...tampered.params, MessageStatus: 'undelivered' } }).expect(403);
+  });
+
+  it('an undelivered callback fails the message and falls back to email', async () => {
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
+    await dispatcher.runOnce();
+    const sent = twilioFake.accepted.find((message) => message.to === 'whatsapp:+6281234567001')!;
+    const callback = twilioFake.statusCallback(sent, 'undelivered', { ErrorCode: '63024' });
+    await request(world.app).post('/webhooks/twilio/status').set('X-Twilio-Signature', callback.signature).type('form').send(callback.params).expect(200);
+    expect(messages().find((message) => message.providerId === sent.sid)).toMatchObject({ state: 'failed', errorCode: '63024' });
+    await dispatcher.runOnce();
+    expect(mailTo('budi@example.id')).toHaveLength(1);
+  });
+
+  it('a STOP reply opts the sender out of every channel', async () => {
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
+    await dispatcher.runOnce();
+    const params = { From: 'whatsapp:+6281234567001', To: 'whatsapp:+14155238886', Body: ' Berhenti ', AccountSid: FAKE_ACCOUNT_SID, MessageSid: 'SMinbound' };
+    const url = 'http://integritas.test/webhooks/twilio/inbound';
+    await request(world.app).post('/webhooks/twilio/inbound').type('form').send(params).expect(403);
+    const reply = await request(world.app).post('/webhooks/twilio/inbound').set('X-Twilio-Signature', twilioFake.signature(url, params)).type('form').send(params).expect(200);
+    expect(reply.text).toContain('<Response></Response>');
+    expect(world.db.prepare(`SELECT r.name FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE i.opted_out_at IS NOT NULL`).pluck().all()).toEqual(['Budi']);
+    world.clock.advance(5 * 24 * 3600 * 1000);
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 })).toEqual({ queued: 1 }); // Fajar only
+    // whatever is queued for him later is cancelled, not sent
+    queueMessage(world.db, { invitationId: budiInvitation(), channel: 'email', kind: 'reminder' }, world.clock.now().getTime(), world.clock.now().toISOString());
+    await dispatcher.runOnce();
+    expect(mailTo('budi@example.id')).toHaveLength(0);
+    expect(messages().filter((message) => message.name === 'Budi').map((message) => message.state)).toEqual(['sent', 'cancelled']);
+  });
+});
+
+describe('who gets reminders', () => {
+  beforeEach(() => setUp());
+
+  it('only invited, unanswered, not opted-out respondents, after min-days, at most max', async () => {
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    await dispatcher.runOnce();
+    submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
+    await request(world.app).post(`/r/${world.tokens.get('Cici')!}/opt-out`).expect(200);
+
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).toEqual({ queued: 0 }); // too soon
+    world.clock.advance(3 * 24 * 3600 * 1000);
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).toEqual({ queued: 4 }); // Budi, Dodi, Eka, Gita
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).toEqual({ queued: 0 }); // pending already
+    await dispatcher.runOnce();
+    const reminder = mailTo('dodi@example.id')[1]!;
+    expect(reminder.parsed.subject).toBe('Pengingat: Survei Penilaian Integritas Provinsi A');
+    expect(reminder.parsed.text).toContain(linkOf('Dodi'));
+    world.clock.advance(3 * 24 * 3600 * 1000);
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).toEqual({ queued: 4 });
+    await dispatcher.runOnce();
+    world.clock.advance(3 * 24 * 3600 * 1000);
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).toEqual({ queued: 0 }); // max reached
+    expect(mailTo('ani@example.id')).toHaveLength(1);
+    expect(mailTo('cici@example.id')).toHaveLength(1);
+  });
+
+  it('a reminder queued before the respondent answered is cancelled, not sent', async () => {
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'KOTA-B' }, true);
+    await dispatcher.runOnce();
+    world.clock.advance(4 * 24 * 3600 * 1000);
+    queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 });
+    submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Gita')!, { I_TR_1: '1', I_TR_2: '1', I_GATE: 'no', I_YEARS: 2 });
+    expect(await dispatcher.runOnce()).toMatchObject({ sent: 0, cancelled: 1 });
+    expect(mailTo('gita@example.id')).toHaveLength(1);
+  });
+});
+
+describe('the automatic reminder schedule', () => {
+  it('queues reminder k on day afterDays[k] after the invitation went out', async () => {
+    await setUp({ survey: testSurvey({ reminderSchedule: { afterDays: [2, 5] } }) });
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'KOTA-B' }, true);
+    await dispatcher.runOnce();
+    world.clock.advance(1 * 24 * 3600 * 1000);
+    expect(applyReminderSchedules(world.db, world.clock)).toBe(0);
+    world.clock.advance(1 * 24 * 3600 * 1000 + 1000);
+    expect(applyReminderSchedules(world.db, world.clock)).toBe(1);
+    await dispatcher.runOnce();
+    world.clock.advance(2 * 24 * 3600 * 1000);
+    expect(applyReminderSchedules(world.db, world.clock)).toBe(0);
+    world.clock.advance(1 * 24 * 3600 * 1000);
+    expect(applyReminderSchedules(world.db, world.clock)).toBe(1);
+    await dispatcher.runOnce();
+    world.clock.advance(30 * 24 * 3600 * 1000);
+    expect(applyReminderSchedules(world.db, world.clock)).toBe(0);
+    expect(mailTo('gita@example.id')).toHaveLength(3);
+  });
+});
+
+describe('opt-out link', () => {
+  beforeEach(() => setUp());
+
+  it('GET asks in the respondent language and changes nothing; POST (or one-click) opts out of every channel', async () => {
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST' }, true);
+    const page = await request(world.app).get(`/r/${world.tokens.get('Budi')!}/opt-out`).expect(200);
+    expect(page.text).toContain('Stop receiving messages?');
+    expect(world.db.prepare('SELECT COUNT(*) FROM invitations WHERE opted_out_at IS NOT NULL').pluck().get()).toBe(0);
+    const done = await request(world.app).post(`/r/${world.tokens.get('Budi')!}/opt-out`).type('form').send('List-Unsubscribe=One-Click').expect(200);
+    expect(done.text).toContain('You will receive no more messages');
+    await request(world.app).post(`/r/${world.tokens.get('Ani')!}/opt-out`).expect(200);
+    expect(await dispatcher.runOnce()).toMatchObject({ sent: 5, cancelled: 0 });
+    expect(messages().filter((message) => message.state === 'cancelled').map((message) => message.name).sort()).toEqual(['Ani', 'Budi']);
+    expect(twilioFake.accepted.map((message) => message.to)).toEqual(['whatsapp:+6281234567002']);
+    await request(world.app).get(`/r/${'Q'.repeat(24)}/opt-out`).expect(404);
+  });
+});
+
+describe('delivery counts', () => {
+  beforeEach(() => setUp());
+
+  it('per agency and group: respondents, delivery states, opt-outs, opened, started, completed', async () => {
+    smtp.rejectRecipient = (address) => (address === 'eka@example.id' ? { code: 550, message: 'unknown user' } : null);
+    twilioFake.invalidNumbers.add('+6281234567002');
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, true);
+    await dispatcher.runOnce();
+    const budiSid = twilioFake.accepted.find((message) => message.to === 'whatsapp:+6281234567001')!;
+    const delivered = twilioFake.statusCallback(budiSid, 'delivered');
+    await request(world.app).post('/webhooks/twilio/status').set('X-Twilio-Signature', delivered.signature).type('form').send(delivered.params).expect(200);
+    await request(world.app).get(`/api/v1/respond/${world.tokens.get('Cici')!}`).expect(200);
+    await request(world.app).put(`/api/v1/respond/${world.tokens.get('Dodi')!}/answers`).send({ answers: { I_TR_1: '1' } }).expect(200);
+    submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
+    await request(world.app).post(`/r/${world.tokens.get('Dodi')!}/opt-out`).expect(200);
+    expect(invitationStatus(world.db, 'SPI-TEST')).toEqual([
+      { agency: 'KOTA-B', group: 'internal', respondents: 1, queued: 0, sent: 0, delivered: 0, failed: 0, bounced: 0, optedOut: 0, opened: 0, started: 0, completed: 0 },
+      { agency: 'PROV-A', group: 'external', respondents: 1, queued: 0, sent: 0, delivered: 0, failed: 1, bounced: 0, optedOut: 0, opened: 0, started: 0, completed: 0 },
+      { agency: 'PROV-A', group: 'internal', respondents: 5, queued: 0, sent: 3, delivered: 1, failed: 0, bounced: 1, optedOut: 1, opened: 3, started: 2, completed: 1 },
+    ]);
+  });
+});
+
+describe('rate limits', () => {
+  it('with a rate of R per second no one-second window holds more than R attempts, across a restart too', async () => {
+    await setUp({ env: { EMAIL_RATE_PER_SEC: '5', EMAIL_CONCURRENCY: '3' } });
+    const rows = Array.from({ length: 30 }, (_, index) => `KOTA-B,internal,Extra ${index},extra${index}@example.id,,,`).join('\n');
+    const { importRespondents } = await import('../../server/respondents/service.js');
+    await importRespondents(world.db, world.clock, world.secretKey, 'SPI-TEST', Buffer.from(`agency_code,group,name,email,phone,unit,language\n${rows}\n`));
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'PROV-A' }, true); // 5 messages
+    const started = world.clock.now().getTime();
+    await dispatcher.runOnce();
+    // a restart: a new dispatcher knows the attempts of the old one from the database
+    await dispatcher.stop();
+    dispatcher = createDispatcher(
+      world.config,
+      { db: world.db, clock: world.clock, logger: createLogger('silent'), secretKey: world.secretKey },
+      { sleep: async (milliseconds) => world.clock.advance(milliseconds), random: () => 0.5 },
+    );
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true); // 31 more
+    await dispatcher.runOnce();
+    expect(smtp.received).toHaveLength(36);
+    const attempts = world.db.prepare('SELECT attempted_at FROM delivery_attempts ORDER BY attempted_at').pluck().all() as number[];
+    expect(attempts).toHaveLength(36);
+    const busiest = Math.max(...attempts.map((end) => attempts.filter((time) => time > end - 1000 && time <= end).length));
+    expect(busiest).toBe(5);
+    // and the limit is what paced it: 36 messages at 5 per second take at least 7 seconds
+    expect(attempts[attempts.length - 1]! - started).toBeGreaterThanOrEqual(7000);
+  });
+});
