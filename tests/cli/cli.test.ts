@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ let environment: NodeJS.ProcessEnv;
 const clock = new ManualClock('2026-08-01T00:00:00Z');
 
 beforeEach(() => {
+  clock.set('2026-08-01T00:00:00Z');
   ({ dir, cleanup } = tempDir());
   environment = { DATABASE_PATH: path.join(dir, 'cli.db'), DATA_DIR: dir, PUBLIC_URL: 'https://survei.example.id' };
 });
@@ -91,6 +92,34 @@ describe('command line', () => {
     expect((await cli('links', 'export', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--group', 'internal')).stdout).toBe(exported.stdout);
     const secretFile = statSync(path.join(dir, 'secret.key'));
     expect(secretFile.mode & 0o777).toBe(0o600);
+  });
+
+  it('queues, reports and dispatches invitations and reminders; without SMTP or Twilio the messages land in the outbox folder', async () => {
+    const survey = testSurvey({ opens: '2026-07-01', closes: '2026-12-31' });
+    await cli('survey', 'load', file('survey.json', JSON.stringify(survey)));
+    await cli('agencies', 'import', file('agencies.csv', AGENCIES_CSV));
+    await cli('respondents', 'import', '--survey', 'SPI-TEST', file('respondents.csv', RESPONDENTS_CSV));
+    expect((await cli('invitations', 'send', '--survey', 'SPI-TEST')).stderr).toContain('messages are only sent while it is open');
+    await cli('survey', 'open', 'SPI-TEST');
+    expect((await cli('invitations', 'send', '--survey', 'SPI-TEST', '--channel', 'fax')).code).toBe(2);
+    expect((await cli('invitations', 'send', '--survey', 'SPI-TEST')).stdout).toBe(
+      'Queued 7 invitation(s): 6 by email, 1 by WhatsApp. Already invited: 0. Skipped: 0 already answered, 0 opted out, 0 without a contact for the channel.\n',
+    );
+    expect((await cli('invitations', 'send', '--survey', 'SPI-TEST')).stdout).toContain('Queued 0 invitation(s)');
+    expect((await cli('dispatch', '--once')).stdout).toBe('Delivered what was due: 7 sent, 0 to retry, 0 failed, 0 cancelled.\n');
+    const outbox = readdirSync(path.join(dir, 'outbox'));
+    expect(outbox.filter((name) => name.endsWith('.eml'))).toHaveLength(6);
+    const whatsapp = outbox.filter((name) => name.endsWith('.json'));
+    expect(whatsapp).toHaveLength(1);
+    expect(JSON.parse(readFileSync(path.join(dir, 'outbox', whatsapp[0]!), 'utf8'))).toMatchObject({ to: 'whatsapp:+6281234567002', contentVariables: { '1': 'Fajar', '2': 'Provinsi A' } });
+    const status = (await cli('invitations', 'status', '--survey', 'SPI-TEST')).stdout.split('\n');
+    expect(status[0]).toMatch(/^agency\s+group\s+respondents\s+queued\s+sent\s+delivered\s+failed\s+bounced\s+opted_out\s+opened\s+started\s+completed$/);
+    expect(status[2]).toMatch(/^PROV-A\s+external\s+1\s+0\s+1\s+0\s+0\s+0\s+0\s+0\s+0\s+0$/);
+    expect(status[3]).toMatch(/^PROV-A\s+internal\s+5\s+0\s+5\s+/);
+    expect((await cli('reminders', 'send', '--survey', 'SPI-TEST')).stdout).toBe('Queued 0 reminder(s).\n');
+    clock.advance(4 * 24 * 3600 * 1000);
+    expect((await cli('reminders', 'send', '--survey', 'SPI-TEST', '--min-days', '3', '--max', '1', '--agency', 'KOTA-B')).stdout).toBe('Queued 1 reminder(s).\n');
+    expect((await cli('reminders', 'send', '--survey', 'SPI-TEST', '--min-days', 'x')).code).toBe(2);
   });
 
   it('backup writes a consistent copy that opens and holds the data', async () => {

@@ -117,6 +117,26 @@ describe('email through a real SMTP server', () => {
     expect(mailTo('cici@example.id')).toHaveLength(0);
   });
 
+  it('a survey can carry its own subject and body, with placeholders filled', async () => {
+    await dispatcher.stop();
+    await smtp.close();
+    await twilioFake.close();
+    world.cleanup();
+    await setUp({
+      survey: testSurvey({
+        messages: { invitation: { subject: { id: 'Survei {agency}', en: 'Survey of {agency}' }, body: { id: 'Halo {name},\n\nSilakan isi: {link}\n\nSampai {closes}.', en: 'Hello {name},\n\nPlease answer: {link}\n\nUntil {closes}.' } } },
+      }),
+    });
+    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'PROV-A' }, true);
+    await dispatcher.runOnce();
+    const [budi] = mailTo('budi@example.id');
+    expect(budi!.parsed.subject).toBe('Survey of Provinsi A');
+    expect(budi!.parsed.text).toContain(`Hello Budi,\n\nPlease answer: ${linkOf('Budi')}\n\nUntil 31 December 2026.`);
+    expect(budi!.parsed.html).toContain(`<a href="${linkOf('Budi')}">`);
+    expect(budi!.parsed.text).toContain(`${linkOf('Budi')}/opt-out`);
+    expect(mailTo('ani@example.id')[0]!.parsed.subject).toBe('Survei Provinsi A');
+  });
+
   it('a message that cannot be composed fails alone; the others go out', async () => {
     await dispatcher.stop();
     await smtp.close();

@@ -115,6 +115,15 @@ describe('survey definition schema', () => {
     expect(problemsOf((s) => (s.questionnaires.internal.pages[0].items[0].requierd = true))).toEqual([`${firstItem}: Unrecognized key: "requierd"`]);
   });
 
+  it('a survey\'s own message texts use known placeholders and carry the link; a reminder schedule increases', () => {
+    expect(problemsOf((s) => (s.messages = { invitation: { subject: 'Survei {survey}', body: { id: 'Isi di {link} sebelum {closes}', en: 'Answer at {url}' } } }))).toEqual([
+      'messages.invitation.body.en: unknown placeholder {url} (known: {name}, {agency}, {survey}, {link}, {closes}, {optOutLink})',
+      'messages.invitation.body.en: must contain {link}, the personal link',
+    ]);
+    expect(problemsOf((s) => (s.reminderSchedule = { afterDays: [5, 3] }))).toEqual(['reminderSchedule.afterDays: must be increasing']);
+    expect(problemsOf((s) => (s.reminderSchedule = { afterDays: [3, 7] }))).toEqual([]);
+  });
+
   it('lists every problem of a document, not only the first', () => {
     const problems = problemsOf((s) => {
       s.questionnaires.internal.pages[0].items[0].dimension = 'nope';
