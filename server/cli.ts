@@ -14,7 +14,10 @@ import { readInputFile } from './platform/readFile.js';
 import { loadSecretKey } from './platform/secret.js';
 import { formatReport } from './platform/tabular.js';
 import { importRespondents } from './respondents/service.js';
-import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText } from './surveys/service.js';
+import { importResponses } from './answering/paperEntry.js';
+import { addCorrection, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse } from './results/service.js';
+import { isExcluded } from './scoring/index.js';
+import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText, requireSurvey } from './surveys/service.js';
 
 /** `npm run cli -- COMMAND [options]` (interfaces.md §2). Exit 0 = done, 1 = input rejected
  * (reasons printed), 2 = wrong usage. */
@@ -33,6 +36,15 @@ export const USAGE = `Usage: npm run cli -- COMMAND [options]
   reminders send --survey CODE [--min-days N] [--max N] [--agency A] [--group G]
                                               queue reminders for those who have not answered
   dispatch [--once]                           run the delivery worker (--once: deliver what is due, then exit)
+  responses import --survey CODE FILE         import paper or offline responses (CSV or XLSX)
+  responses flagged --survey CODE [--agency A]
+                                              responses with a quality flag or a manual exclusion
+  responses exclude --survey CODE --response ID --reason TEXT
+  responses clear-flags --survey CODE --response ID --reason TEXT
+                                              exclude a response by hand, or count a flagged one again
+  corrections add --survey CODE --agency A --points P --reason TEXT
+                                              record a correction of an agency's index
+  results --survey CODE [--format json|csv]   the results to stdout
   backup FILE                                 consistent copy of the live database
 
 Environment: DATABASE_PATH (default data/integritas.db), see README for the rest.`;
@@ -146,6 +158,43 @@ async function runCommand(context: CliContext, command: string, positionals: str
       await dispatcher.stop();
       return;
     }
+    case 'responses import': {
+      const report = await importResponses(db, clock, config.TIMEZONE, requireOption(options, 'survey'), readInputFile(onePositional(positionals, 'FILE')));
+      io.stdout(formatReport(report) + '\n');
+      return;
+    }
+    case 'responses flagged': {
+      const rows = listFlaggedResponses(db, requireOption(options, 'survey'), filterOptions(options).agencyCode);
+      io.stdout(csvLine(['response', 'agency', 'group', 'submitted_on', 'duration_seconds', 'source', 'flags', 'status', 'reason']));
+      for (const row of rows) {
+        const flags = [row.speeder ? 'speeder' : '', row.straightliner ? 'straightliner' : '', row.manual ? 'manual' : ''].filter(Boolean).join('|');
+        const status = isExcluded({ speeder: row.speeder === 1, straightliner: row.straightliner === 1, manual: row.manual === 1, cleared: row.cleared === 1 }) ? 'excluded' : 'counted';
+        io.stdout(csvLine([row.id, row.agency, row.group, row.submittedOn, row.durationSeconds, row.source, flags, status, row.reason]));
+      }
+      return;
+    }
+    case 'responses exclude':
+    case 'responses clear-flags': {
+      const action = command === 'responses exclude' ? 'exclude' : 'clear-flags';
+      reviewResponse(db, { surveyCode: requireOption(options, 'survey'), responseId: requireOption(options, 'response'), action, reason: requireOption(options, 'reason') });
+      io.stdout(action === 'exclude' ? 'Response excluded from scoring.\n' : 'Automatic flags cleared: the response counts again.\n');
+      return;
+    }
+    case 'corrections add': {
+      const points = Number(requireOption(options, 'points').replace(',', '.'));
+      addCorrection(db, clock, { surveyCode: requireOption(options, 'survey'), agencyCode: requireOption(options, 'agency'), points, reason: requireOption(options, 'reason') });
+      io.stdout(`Correction of ${points} point(s) recorded for ${options.agency}.\n`);
+      return;
+    }
+    case 'results': {
+      const format = options.format ?? 'json';
+      if (format !== 'json' && format !== 'csv') throw new UsageError('--format is json or csv');
+      const surveyCode = requireOption(options, 'survey');
+      const document = computeResults(db, clock, surveyCode);
+      if (format === 'json') io.stdout(JSON.stringify(document, null, 2) + '\n');
+      else for (const row of resultsCsvRows(document, Object.keys(requireSurvey(db, surveyCode).definition.groups))) io.stdout(csvLine(row));
+      return;
+    }
     case 'backup': {
       const target = onePositional(positionals, 'FILE');
       await db.backup(target);
@@ -171,8 +220,8 @@ function wholeNumberOption(options: Options, name: string, fallback: number): nu
   return Number(value);
 }
 
-const TWO_WORD_COMMANDS = new Set(['survey', 'agencies', 'respondents', 'links', 'invitations', 'reminders']);
-const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'respondents import', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch']);
+const TWO_WORD_COMMANDS = new Set(['survey', 'agencies', 'respondents', 'links', 'invitations', 'reminders', 'responses', 'corrections']);
+const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'respondents import', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch', 'responses import', 'responses flagged', 'responses exclude', 'responses clear-flags', 'corrections add', 'results']);
 
 export async function runCli(argv: string[], io: CliIo, environment: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   let parsed;
@@ -188,6 +237,10 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
         'min-days': { type: 'string' },
         max: { type: 'string' },
         once: { type: 'boolean' },
+        response: { type: 'string' },
+        reason: { type: 'string' },
+        points: { type: 'string' },
+        format: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -122,6 +122,36 @@ describe('command line', () => {
     expect((await cli('reminders', 'send', '--survey', 'SPI-TEST', '--min-days', 'x')).code).toBe(2);
   });
 
+  it('imports paper responses, records corrections and reviews, and prints results as JSON and CSV', async () => {
+    await cli('survey', 'load', file('survey.json', JSON.stringify(testSurvey())));
+    await cli('survey', 'open', 'SPI-TEST');
+    await cli('agencies', 'import', file('agencies.csv', AGENCIES_CSV));
+    const paper = ['agency_code,group,entry_id,duration_seconds,I_TR_1,I_TR_2,I_GATE,I_YEARS,E_TR_1', 'PROV-A,internal,A1,300,4,3,no,4,', 'PROV-A,internal,A2,20,2,2,no,1,', 'PROV-A,external,B1,,,,,,4', 'PROV-A,external,B2,,,,,,3'].join('\n');
+    expect((await cli('responses', 'import', '--survey', 'SPI-TEST', file('paper.csv', paper))).stdout).toBe('4 row(s) read: 4 stored, 0 updated, 0 duplicate(s), 0 rejected.\n');
+    expect((await cli('corrections', 'add', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--points', '1,5', '--reason', 'Kasus gratifikasi')).stdout).toBe('Correction of 1.5 point(s) recorded for PROV-A.\n');
+    expect((await cli('corrections', 'add', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--points=-1', '--reason', 'x')).code).toBe(1);
+    expect((await cli('corrections', 'add', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--points', '2')).code).toBe(2);
+
+    const flagged = (await cli('responses', 'flagged', '--survey', 'SPI-TEST')).stdout.trim().split('\r\n');
+    expect(flagged).toHaveLength(2);
+    expect(flagged[1]).toMatch(/^[0-9a-f]{32},PROV-A,internal,2026-08-01,20,import,speeder,excluded,$/);
+    const responseId = flagged[1]!.split(',')[0]!;
+    expect((await cli('responses', 'clear-flags', '--survey', 'SPI-TEST', '--response', responseId, '--reason', 'durasi salah catat')).code).toBe(0);
+    expect((await cli('responses', 'flagged', '--survey', 'SPI-TEST')).stdout).toContain('speeder,counted,durasi salah catat');
+
+    const json = JSON.parse((await cli('results', '--survey', 'SPI-TEST')).stdout);
+    const prov = json.agencies.find((agency: { code: string }) => agency.code === 'PROV-A');
+    // internal: TR = mean((100 + 66.6667) / 2, (33.3333 + 33.3333) / 2) = 58.333325; external: (100 + 66.6667) / 2
+    expect(prov.groups.internal.component).toBeCloseTo(58.333325, 6);
+    expect(prov.indexRaw).toBeCloseTo(0.6 * 58.333325 + 0.4 * 83.33335, 6);
+    expect(prov.index).toBeCloseTo(0.6 * 58.333325 + 0.4 * 83.33335 - 1.5, 6);
+    expect(prov.corrections).toEqual([{ points: 1.5, reason: 'Kasus gratifikasi' }]);
+    const csv = (await cli('results', '--survey', 'SPI-TEST', '--format', 'csv')).stdout.split('\r\n');
+    expect(csv[0]).toBe('code,name,status,index,index_raw,category,internal_responses,internal_component,external_responses,external_component');
+    expect(csv[1]).toMatch(/^PROV-A,Provinsi A,ok,[\d.]+,[\d.]+,rentan,2,58\.33\d+,2,83\.33\d+$/);
+    expect((await cli('results', '--survey', 'SPI-TEST', '--format', 'pdf')).code).toBe(2);
+  });
+
   it('backup writes a consistent copy that opens and holds the data', async () => {
     await cli('survey', 'load', file('survey.json', JSON.stringify(testSurvey())));
     const target = path.join(dir, 'backup.db');

@@ -1,0 +1,108 @@
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db.js';
+import { InputError, NotFoundError } from '../platform/errors.js';
+import { statement } from '../platform/db.js';
+import { overallResult, ScoreAccumulator, type AgencyResult, type OverallResult } from '../scoring/index.js';
+import { requireSurvey } from '../surveys/service.js';
+import { findAgencyByCode } from '../agencies/store.js';
+import { iterateScoredResponses, listCorrections, listSurveyAgencies, listSurveyVersions } from './store.js';
+
+/** The results document of interfaces.md §4. Numbers are unrounded. */
+export interface ResultsDocument {
+  survey: string;
+  computedAt: string;
+  overall: OverallResult;
+  agencies: ({ code: string; name: string } & AgencyResult)[];
+}
+
+export function computeResults(db: Db, clock: Clock, surveyCode: string): ResultsDocument {
+  const survey = requireSurvey(db, surveyCode);
+  // One read transaction: the scan sees one consistent state of the database.
+  return db.transaction(() => {
+    const accumulator = new ScoreAccumulator(survey.definition, listSurveyVersions(db, survey.id));
+    const agencies = listSurveyAgencies(db, survey.id);
+    for (const agency of agencies) accumulator.addAgency(agency.id);
+    for (const response of iterateScoredResponses(db, survey.id)) accumulator.add(response);
+    const corrections = listCorrections(db, survey.id);
+    const results = agencies.map((agency) => ({ code: agency.code, name: agency.name, ...accumulator.agencyResult(agency.id, corrections.get(agency.id) ?? []) }));
+    return { survey: survey.code, computedAt: clock.now().toISOString(), overall: overallResult(survey.definition, results), agencies: results };
+  })();
+}
+
+/** `results --format csv`: one row per agency. */
+export function resultsCsvRows(document: ResultsDocument, groups: string[]): (string | number | null)[][] {
+  const header = ['code', 'name', 'status', 'index', 'index_raw', 'category', ...groups.flatMap((group) => [`${group}_responses`, `${group}_component`])];
+  return [
+    header,
+    ...document.agencies.map((agency) => [
+      agency.code,
+      agency.name,
+      agency.status,
+      agency.index,
+      agency.indexRaw,
+      agency.category,
+      ...groups.flatMap((group) => [agency.groups[group]?.responses ?? 0, agency.groups[group]?.component ?? null]),
+    ]),
+  ];
+}
+
+/** Corrections (scoring.md §5): positive points and a reason, per agency and survey. */
+export function addCorrection(db: Db, clock: Clock, input: { surveyCode: string; agencyCode: string; points: number; reason: string }): void {
+  const survey = requireSurvey(db, input.surveyCode);
+  const agency = findAgencyByCode(db, input.agencyCode);
+  if (!agency) throw new NotFoundError(`No agency with code "${input.agencyCode}"`);
+  if (!Number.isFinite(input.points) || input.points <= 0 || input.points > 100) throw new InputError('--points must be a number above 0 and at most 100');
+  if (input.reason.trim() === '') throw new InputError('--reason is required: say why the index is corrected');
+  statement(db, 'INSERT INTO corrections (survey_id, agency_id, points, reason, created_at) VALUES (?, ?, ?, ?, ?)').run(
+    survey.id,
+    agency.id,
+    input.points,
+    input.reason.trim(),
+    clock.now().toISOString(),
+  );
+}
+
+export interface FlaggedResponse {
+  id: string;
+  agency: string;
+  group: string;
+  submittedOn: string;
+  durationSeconds: number | null;
+  source: string;
+  speeder: number;
+  straightliner: number;
+  manual: number;
+  cleared: number;
+  reason: string | null;
+}
+
+/** Responses with a quality flag or a manual exclusion: what an administrator reviews. */
+export function listFlaggedResponses(db: Db, surveyCode: string, agencyCode?: string): FlaggedResponse[] {
+  const survey = requireSurvey(db, surveyCode);
+  return statement(
+    db,
+    `SELECT r.id, a.code AS agency, r.group_code AS "group", r.submitted_on AS submittedOn, r.duration_seconds AS durationSeconds, r.source,
+            r.flag_speeder AS speeder, r.flag_straightliner AS straightliner, r.flag_manual AS manual, r.flags_cleared AS cleared,
+            COALESCE(r.manual_reason, r.cleared_reason) AS reason
+       FROM responses r JOIN agencies a ON a.id = r.agency_id
+      WHERE r.survey_id = ? AND (r.flag_speeder = 1 OR r.flag_straightliner = 1 OR r.flag_manual = 1)
+        AND (? IS NULL OR a.code = ?)
+      ORDER BY a.code, r.group_code, r.id`,
+  ).all(survey.id, agencyCode ?? null, agencyCode ?? null) as FlaggedResponse[];
+}
+
+/** Excludes a response by hand, or clears its automatic flags; a reason is required. */
+export function reviewResponse(db: Db, input: { surveyCode: string; responseId: string; action: 'exclude' | 'clear-flags'; reason: string }): void {
+  const survey = requireSurvey(db, input.surveyCode);
+  if (input.reason.trim() === '') throw new InputError('--reason is required');
+  const sql =
+    input.action === 'exclude'
+      ? 'UPDATE responses SET flag_manual = 1, manual_reason = ? WHERE survey_id = ? AND id = ?'
+      : `UPDATE responses SET flags_cleared = 1, cleared_reason = ? WHERE survey_id = ? AND id = ? AND (flag_speeder = 1 OR flag_straightliner = 1)`;
+  const changed = statement(db, sql).run(input.reason.trim(), survey.id, input.responseId).changes;
+  if (changed === 0) {
+    throw new NotFoundError(
+      input.action === 'exclude' ? `No response ${input.responseId} in survey ${survey.code}` : `No response ${input.responseId} with an automatic flag in survey ${survey.code}`,
+    );
+  }
+}

@@ -1,0 +1,84 @@
+import { statement, type Db } from '../platform/db.js';
+import type { SurveyDefinition } from '../surveys/schema.js';
+import type { ScoredResponse } from '../scoring/index.js';
+import type { Answers } from '../answering/rules.js';
+
+export interface ResultAgency {
+  id: number;
+  code: string;
+  name: string;
+  kind: string;
+  parentCode: string | null;
+}
+
+/** Every agency of the survey's respondent lists or responses. */
+export function listSurveyAgencies(db: Db, surveyId: number): ResultAgency[] {
+  return statement(
+    db,
+    `SELECT a.id, a.code, a.name, a.kind, p.code AS parentCode
+       FROM agencies a LEFT JOIN agencies p ON p.id = a.parent_id
+      WHERE a.id IN (SELECT agency_id FROM respondents WHERE survey_id = ? UNION SELECT agency_id FROM responses WHERE survey_id = ?)
+      ORDER BY a.code`,
+  ).all(surveyId, surveyId) as ResultAgency[];
+}
+
+export function listSurveyVersions(db: Db, surveyId: number): Map<number, SurveyDefinition> {
+  const rows = statement(db, 'SELECT version, definition_json AS json FROM survey_versions WHERE survey_id = ?').all(surveyId) as { version: number; json: string }[];
+  return new Map(rows.map((row) => [row.version, JSON.parse(row.json) as SurveyDefinition]));
+}
+
+export function listCorrections(db: Db, surveyId: number): Map<number, { points: number; reason: string }[]> {
+  const rows = statement(db, 'SELECT agency_id AS agencyId, points, reason FROM corrections WHERE survey_id = ? ORDER BY id').all(surveyId) as {
+    agencyId: number;
+    points: number;
+    reason: string;
+  }[];
+  const byAgency = new Map<number, { points: number; reason: string }[]>();
+  for (const row of rows) byAgency.set(row.agencyId, [...(byAgency.get(row.agencyId) ?? []), { points: row.points, reason: row.reason }]);
+  return byAgency;
+}
+
+interface AnswerRow {
+  id: string;
+  agencyId: number;
+  groupCode: string;
+  version: number;
+  speeder: number;
+  straightliner: number;
+  manual: number;
+  cleared: number;
+  itemCode: string | null;
+  valueJson: string | null;
+}
+
+/** Streams the survey's responses with their answers, one response at a time. */
+export function* iterateScoredResponses(db: Db, surveyId: number): Generator<ScoredResponse> {
+  const rows = statement(
+    db,
+    `SELECT r.id, r.agency_id AS agencyId, r.group_code AS groupCode, r.questionnaire_version AS version,
+            r.flag_speeder AS speeder, r.flag_straightliner AS straightliner, r.flag_manual AS manual, r.flags_cleared AS cleared,
+            a.item_code AS itemCode, a.value_json AS valueJson
+       FROM responses r LEFT JOIN response_answers a ON a.response_id = r.id
+      WHERE r.survey_id = ?
+      ORDER BY r.id`,
+  ).iterate(surveyId) as IterableIterator<AnswerRow>;
+  let current: { id: string; response: ScoredResponse } | undefined;
+  for (const row of rows) {
+    if (!current || current.id !== row.id) {
+      if (current) yield current.response;
+      const answers: Answers = {};
+      current = {
+        id: row.id,
+        response: {
+          agencyId: row.agencyId,
+          group: row.groupCode,
+          version: row.version,
+          answers,
+          flags: { speeder: row.speeder === 1, straightliner: row.straightliner === 1, manual: row.manual === 1, cleared: row.cleared === 1 },
+        },
+      };
+    }
+    if (row.itemCode !== null) current.response.answers[row.itemCode] = JSON.parse(row.valueJson!) as Answers[string];
+  }
+  if (current) yield current.response;
+}
