@@ -150,7 +150,7 @@ describe('anonymity in the schema', () => {
   it('responses carry no column that could join them to an invitation or a respondent', () => {
     const columns = (table: string) => (world.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((column) => column.name);
     expect(columns('responses').sort()).toEqual(
-      ['agency_id', 'duration_seconds', 'entry_id', 'flag_speeder', 'flag_straightliner', 'group_code', 'id', 'questionnaire_version', 'source', 'submitted_on', 'survey_id', 'unit_id'].sort(),
+      ['agency_id', 'cleared_reason', 'duration_seconds', 'entry_id', 'flag_manual', 'flag_speeder', 'flag_straightliner', 'flags_cleared', 'group_code', 'id', 'manual_reason', 'questionnaire_version', 'source', 'submitted_on', 'survey_id', 'unit_id'].sort(),
     );
     expect(columns('response_answers').sort()).toEqual(['item_code', 'response_id', 'value_json']);
     // WITHOUT ROWID: no hidden insertion-ordered rowid to sort responses by arrival
