@@ -2,6 +2,9 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { answeringPages } from './answering/pages.js';
 import { respondentApi } from './answering/api.js';
+import { resultsPages } from './results/pages.js';
+import { staffSession } from './staff/http.js';
+import { staffRoutes } from './staff/routes.js';
 import { optOutPages } from './invitations/optOutPages.js';
 import { twilioWebhooks } from './invitations/webhooks.js';
 import { tokenGuard, type TokenGuardLimits } from './answering/tokenGuard.js';
@@ -70,6 +73,10 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(optOutPages(db, clock));
   app.use(respondentApi(answeringContext));
   app.use(twilioWebhooks(db, clock, logger, { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL }));
+
+  app.use(staffSession(db, clock));
+  app.use(staffRoutes(db, clock, config.PUBLIC_URL.startsWith('https:')));
+  app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL }));
 
   app.use((_request, _response, next) => next(new NotFoundError()));
   app.use(errorHandler(logger));

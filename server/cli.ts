@@ -17,6 +17,7 @@ import { importRespondents } from './respondents/service.js';
 import { importResponses } from './answering/paperEntry.js';
 import { addCorrection, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse } from './results/service.js';
 import { isExcluded } from './scoring/index.js';
+import { addStaff } from './staff/service.js';
 import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText, requireSurvey } from './surveys/service.js';
 
 /** `npm run cli -- COMMAND [options]` (interfaces.md §2). Exit 0 = done, 1 = input rejected
@@ -45,6 +46,8 @@ export const USAGE = `Usage: npm run cli -- COMMAND [options]
   corrections add --survey CODE --agency A --points P --reason TEXT
                                               record a correction of an agency's index
   results --survey CODE [--format json|csv]   the results to stdout
+  staff add --email E --role administrator|inspector|liaison [--agency CODE] --password-stdin
+                                              create a staff account (password read from standard input)
   backup FILE                                 consistent copy of the live database
 
 Environment: DATABASE_PATH (default data/integritas.db), see README for the rest.`;
@@ -52,6 +55,8 @@ Environment: DATABASE_PATH (default data/integritas.db), see README for the rest
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** standard input, for secrets that must not appear in the process list */
+  readStdin?: () => Promise<string>;
 }
 
 class UsageError extends Error {}
@@ -195,6 +200,14 @@ async function runCommand(context: CliContext, command: string, positionals: str
       else for (const row of resultsCsvRows(document, Object.keys(requireSurvey(db, surveyCode).definition.groups))) io.stdout(csvLine(row));
       return;
     }
+    case 'staff add': {
+      if (!options['password-stdin'] || !io.readStdin) throw new UsageError('staff add reads the password from standard input: pass --password-stdin');
+      const password = (await io.readStdin()).replace(/\r?\n$/, '');
+      const agencyCode = typeof options.agency === 'string' ? options.agency : undefined;
+      await addStaff(db, clock, { email: requireOption(options, 'email'), role: requireOption(options, 'role'), agencyCode, password });
+      io.stdout(`Account ${String(options.email).toLowerCase()} (${options.role}${agencyCode ? `, ${agencyCode}` : ''}) created.\n`);
+      return;
+    }
     case 'backup': {
       const target = onePositional(positionals, 'FILE');
       await db.backup(target);
@@ -220,8 +233,8 @@ function wholeNumberOption(options: Options, name: string, fallback: number): nu
   return Number(value);
 }
 
-const TWO_WORD_COMMANDS = new Set(['survey', 'agencies', 'respondents', 'links', 'invitations', 'reminders', 'responses', 'corrections']);
-const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'respondents import', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch', 'responses import', 'responses flagged', 'responses exclude', 'responses clear-flags', 'corrections add', 'results']);
+const TWO_WORD_COMMANDS = new Set(['survey', 'agencies', 'respondents', 'links', 'invitations', 'reminders', 'responses', 'corrections', 'staff']);
+const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'respondents import', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch', 'responses import', 'responses flagged', 'responses exclude', 'responses clear-flags', 'corrections add', 'results', 'staff add']);
 
 export async function runCli(argv: string[], io: CliIo, environment: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   let parsed;
@@ -241,6 +254,9 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
         reason: { type: 'string' },
         points: { type: 'string' },
         format: { type: 'string' },
+        email: { type: 'string' },
+        role: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -302,6 +318,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const code = await runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
   });
   process.exitCode = code;
 }

@@ -25,6 +25,7 @@ const environmentSchema = z.object({
   TWILIO_CONTENT_SID_REMINDER: optionalText,
   DEMO: flag.default(true),
   DISPATCHER: flag.default(true),
+  PRIVACY_MIN_CELL: z.coerce.number().int().min(1).max(1000).default(5),
   EMAIL_RATE_PER_SEC: z.coerce.number().positive().max(10_000).default(10),
   EMAIL_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
   WHATSAPP_RATE_PER_SEC: z.coerce.number().positive().max(10_000).default(10),

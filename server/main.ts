@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { databaseIsEmpty, loadDemo } from './demo.js';
+import { databaseIsEmpty, DEMO_ACCOUNTS, loadDemo } from './demo.js';
 import { createDispatcher } from './invitations/delivery.js';
 import { applyReminderSchedules } from './invitations/sending.js';
 import { systemClock } from './platform/clock.js';
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     logger.info({ survey: demo.surveyCode, respondents: demo.respondents }, 'demo data loaded');
     const lines = demo.sampleLinks.map((sample) => `  ${sample.group.padEnd(9)} ${sample.agency.padEnd(12)} ${sample.name.padEnd(22)} ${sample.link}`);
     console.log(`\nDemo survey ${demo.surveyCode} is open. A few respondent links:\n${lines.join('\n')}\nAll links: npm run cli -- links export --survey ${demo.surveyCode}\n`);
+    console.log(`Staff pages: ${config.PUBLIC_URL}/staff (demo accounts)\n${DEMO_ACCOUNTS.map((account) => `  ${account.role.padEnd(13)} ${account.email.padEnd(30)} ${account.password}`).join('\n')}\n`);
   }
 
   const app = createApp({ config, db, clock, secretKey, logger });

@@ -42,6 +42,7 @@ interface AnswerRow {
   id: string;
   agencyId: number;
   groupCode: string;
+  unitId: number | null;
   version: number;
   speeder: number;
   straightliner: number;
@@ -52,17 +53,17 @@ interface AnswerRow {
 }
 
 /** Streams the survey's responses with their answers, one response at a time. */
-export function* iterateScoredResponses(db: Db, surveyId: number): Generator<ScoredResponse> {
+export function* iterateScoredResponses(db: Db, surveyId: number, agencyId: number | null = null): Generator<ScoredResponse & { unitId: number | null }> {
   const rows = statement(
     db,
     `SELECT r.id, r.agency_id AS agencyId, r.group_code AS groupCode, r.questionnaire_version AS version,
-            r.flag_speeder AS speeder, r.flag_straightliner AS straightliner, r.flag_manual AS manual, r.flags_cleared AS cleared,
+            r.unit_id AS unitId, r.flag_speeder AS speeder, r.flag_straightliner AS straightliner, r.flag_manual AS manual, r.flags_cleared AS cleared,
             a.item_code AS itemCode, a.value_json AS valueJson
        FROM responses r LEFT JOIN response_answers a ON a.response_id = r.id
-      WHERE r.survey_id = ?
+      WHERE r.survey_id = ? AND (? IS NULL OR r.agency_id = ?)
       ORDER BY r.id`,
-  ).iterate(surveyId) as IterableIterator<AnswerRow>;
-  let current: { id: string; response: ScoredResponse } | undefined;
+  ).iterate(surveyId, agencyId, agencyId) as IterableIterator<AnswerRow>;
+  let current: { id: string; response: ScoredResponse & { unitId: number | null } } | undefined;
   for (const row of rows) {
     if (!current || current.id !== row.id) {
       if (current) yield current.response;
@@ -71,6 +72,7 @@ export function* iterateScoredResponses(db: Db, surveyId: number): Generator<Sco
         id: row.id,
         response: {
           agencyId: row.agencyId,
+          unitId: row.unitId,
           group: row.groupCode,
           version: row.version,
           answers,
@@ -81,4 +83,17 @@ export function* iterateScoredResponses(db: Db, surveyId: number): Generator<Sco
     if (row.itemCode !== null) current.response.answers[row.itemCode] = JSON.parse(row.valueJson!) as Answers[string];
   }
   if (current) yield current.response;
+}
+
+/** Per unit of an agency: how many invitations were completed (from invitations, never from answers). */
+export function unitCompletions(db: Db, surveyId: number, agencyId: number): { unitId: number; name: string; invited: number; completed: number }[] {
+  return statement(
+    db,
+    `SELECT u.id AS unitId, u.name, COUNT(i.id) AS invited, COALESCE(SUM(i.status = 'completed'), 0) AS completed
+       FROM agency_units u
+       LEFT JOIN respondents r ON r.unit_id = u.id AND r.survey_id = ?
+       LEFT JOIN invitations i ON i.respondent_id = r.id
+      WHERE u.agency_id = ?
+      GROUP BY u.id ORDER BY u.name`,
+  ).all(surveyId, agencyId) as { unitId: number; name: string; invited: number; completed: number }[];
 }

@@ -1,0 +1,217 @@
+import { Router, type Request, type Response } from 'express';
+import ExcelJS from 'exceljs';
+import { csvLine } from '../platform/csv.js';
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db.js';
+import { NotFoundError } from '../platform/errors.js';
+import type { Translate } from '../platform/i18n.js';
+import { ScoreAccumulator } from '../scoring/index.js';
+import { allow, currentStaff, ForbiddenError, staffTranslator } from '../staff/http.js';
+import { appendAudit } from '../staff/store.js';
+import { localize } from '../surveys/localize.js';
+import { requireSurvey } from '../surveys/service.js';
+import { listSurveys, type SurveyRecord } from '../surveys/store.js';
+import { canSeeAgency, canSeeResults } from './access.js';
+import { barChart, lineChart } from './charts.js';
+import { computeResults, resultsCsvRows, type ResultsDocument } from './service.js';
+import { iterateScoredResponses, listSurveyAgencies, listSurveyVersions, unitCompletions } from './store.js';
+
+/** Results pages for staff: national overview, agency page, "how was this computed", exports. */
+
+export function formatNumber(value: number | null | undefined, language: string): string {
+  if (value === null || value === undefined) return '–';
+  return new Intl.NumberFormat(language === 'en' ? 'en-GB' : 'id-ID', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
+}
+
+export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }): Router {
+  const router = Router();
+
+  function visibleSurvey(request: Request, response: Response): SurveyRecord {
+    const survey = requireSurvey(db, String(request.params.survey));
+    if (!canSeeResults(currentStaff(response)!, survey.status)) throw new ForbiddenError();
+    return survey;
+  }
+
+  function common(request: Request, response: Response, survey: SurveyRecord) {
+    const { t, language } = staffTranslator(request, response);
+    return {
+      t,
+      language,
+      staff: currentStaff(response)!,
+      survey,
+      surveyTitle: localize(survey.definition.title, language),
+      provisional: survey.status !== 'closed',
+      fmt: (value: number | null | undefined) => formatNumber(value, language),
+      categoryTitle: (code: string | null) => (code ? localize(survey.definition.categories.find((category) => category.code === code)?.title, language) : ''),
+      groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
+      dimensionTitle: (code: string) => localize(survey.definition.dimensions.find((dimension) => dimension.code === code)?.title, language) || code,
+      wide: true,
+    };
+  }
+
+  router.get('/staff/results/:survey', allow(), (request: Request, response: Response) => {
+    const survey = visibleSurvey(request, response);
+    const staff = currentStaff(response)!;
+    if (staff.role === 'liaison') return response.redirect(303, `/staff/results/${survey.code}/agencies/${staff.agencyCode}`);
+    const locals = common(request, response, survey);
+    const document = computeResults(db, clock, survey.code);
+    const agencies = listSurveyAgencies(db, survey.id);
+    const kindOf = new Map(agencies.map((agency) => [agency.code, agency]));
+    const kind = typeof request.query.kind === 'string' ? request.query.kind : '';
+    const parent = typeof request.query.parent === 'string' ? request.query.parent : '';
+    const sort = request.query.sort === 'name' ? 'name' : 'index';
+    const rows = document.agencies
+      .filter((agency) => (kind === '' || kindOf.get(agency.code)?.kind === kind) && (parent === '' || kindOf.get(agency.code)?.parentCode === parent))
+      .sort((a, b) => (sort === 'name' ? a.name.localeCompare(b.name) : (b.index ?? -1) - (a.index ?? -1) || a.name.localeCompare(b.name)));
+    const t: Translate = locals.t;
+    const categories = survey.definition.categories.map((category) => ({ code: category.code, title: localize(category.title, locals.language), count: document.overall.categories[category.code] ?? 0 }));
+    response.render('results/overview', {
+      ...locals,
+      document,
+      rows,
+      kinds: [...new Set(agencies.map((agency) => agency.kind))].sort(),
+      parents: [...new Set(agencies.map((agency) => agency.parentCode).filter((code): code is string => code !== null))].sort(),
+      filter: { kind, parent, sort },
+      categories,
+      insufficient: document.agencies.length - document.overall.agencies,
+      target: survey.definition.target ?? null,
+      categoryChart: barChart({
+        title: t('results.category_distribution'),
+        description: t('results.category_distribution_desc'),
+        bars: categories.map((category) => ({ label: category.title, value: category.count })),
+        max: Math.max(1, ...categories.map((category) => category.count)),
+        format: (value) => String(value),
+      }),
+      rankingChart: barChart({
+        title: t('results.ranking'),
+        description: `${t('results.index')} (0–100)` + (survey.definition.target !== undefined ? `; ${t('results.target')} ${locals.fmt(survey.definition.target)}` : ''),
+        bars: rows.filter((row) => row.index !== null).slice(0, 40).map((row) => ({ label: row.name, value: row.index })),
+        reference: survey.definition.target !== undefined ? { value: survey.definition.target, label: `${t('results.target')} ${locals.fmt(survey.definition.target)}` } : undefined,
+        format: locals.fmt,
+      }),
+    });
+  });
+
+  function agencyContext(request: Request, response: Response) {
+    const survey = visibleSurvey(request, response);
+    const code = String(request.params.code);
+    if (!canSeeAgency(currentStaff(response)!, code)) throw new ForbiddenError();
+    const document = computeResults(db, clock, survey.code);
+    const agency = document.agencies.find((candidate) => candidate.code.toLowerCase() === code.toLowerCase());
+    if (!agency) throw new NotFoundError(`No agency ${code} in survey ${survey.code}`);
+    return { survey, document, agency };
+  }
+
+  /** National mean of each group's dimension score, over the agencies where it exists. */
+  function nationalDimensionMeans(document: ResultsDocument): Map<string, number> {
+    const sums = new Map<string, { sum: number; n: number }>();
+    for (const agency of document.agencies) {
+      for (const [group, result] of Object.entries(agency.groups)) {
+        for (const [dimension, score] of Object.entries(result.dimensions)) {
+          const key = `${group}|${dimension}`;
+          const sum = sums.get(key) ?? { sum: 0, n: 0 };
+          sum.sum += score.score;
+          sum.n++;
+          sums.set(key, sum);
+        }
+      }
+    }
+    return new Map([...sums].map(([key, sum]) => [key, sum.sum / sum.n]));
+  }
+
+  router.get('/staff/results/:survey/agencies/:code', allow(), (request: Request, response: Response) => {
+    const { survey, document, agency } = agencyContext(request, response);
+    const locals = common(request, response, survey);
+    const t: Translate = locals.t;
+    const means = nationalDimensionMeans(document);
+    const staff = currentStaff(response)!;
+
+    // Trend: every round this staff member may see that holds the same agency code.
+    const trend = listSurveys(db)
+      .filter((round) => canSeeResults(staff, round.status))
+      .sort((a, b) => a.opensOn.localeCompare(b.opensOn))
+      .map((round) => {
+        const roundAgency = round.id === survey.id ? agency : computeResults(db, clock, round.code).agencies.find((candidate) => candidate.code === agency.code);
+        return roundAgency ? { code: round.code, title: localize(round.definition.title, locals.language), index: roundAgency.index } : null;
+      })
+      .filter((round): round is { code: string; title: string; index: number | null } => round !== null);
+    const position = trend.findIndex((round) => round.code === survey.code);
+    const previous = position > 0 ? trend[position - 1] : undefined;
+    const change = previous && previous.index !== null && agency.index !== null ? agency.index - previous.index : null;
+
+    // Units: completions from invitations; scores only from at least minCell responses.
+    const agencyRecord = listSurveyAgencies(db, survey.id).find((candidate) => candidate.code === agency.code)!;
+    const unitAccumulator = new ScoreAccumulator(survey.definition, listSurveyVersions(db, survey.id));
+    for (const scored of iterateScoredResponses(db, survey.id, agencyRecord.id)) if (scored.unitId !== null) unitAccumulator.add({ ...scored, agencyId: scored.unitId });
+    const units = unitCompletions(db, survey.id, agencyRecord.id).map((unit) => {
+      const result = unitAccumulator.agencyResult(unit.unitId);
+      const groups = Object.keys(survey.definition.groups).map((group) => {
+        const groupResult = result.groups[group]!;
+        return { group, responses: groupResult.responses, component: groupResult.responses >= settings.minCell ? groupResult.component : null, suppressed: groupResult.responses < settings.minCell };
+      });
+      return { ...unit, groups };
+    });
+
+    const groupCharts = Object.entries(agency.groups).map(([group, result]) => ({
+      group,
+      result,
+      chart: barChart({
+        title: `${t('results.dimensions_chart')}: ${locals.groupTitle(group)}`,
+        description: t('results.dimensions_chart_desc'),
+        bars: survey.definition.dimensions
+          .filter((dimension) => result.dimensions[dimension.code] || means.has(`${group}|${dimension.code}`))
+          .map((dimension) => ({ label: locals.dimensionTitle(dimension.code), value: result.dimensions[dimension.code]?.score ?? null, marker: means.get(`${group}|${dimension.code}`) ?? null })),
+        format: locals.fmt,
+      }),
+      rows: survey.definition.dimensions.map((dimension) => ({
+        title: locals.dimensionTitle(dimension.code),
+        score: result.dimensions[dimension.code]?.score ?? null,
+        n: result.dimensions[dimension.code]?.n ?? 0,
+        national: means.get(`${group}|${dimension.code}`) ?? null,
+      })),
+    }));
+
+    response.render('results/agency', {
+      ...locals,
+      agency,
+      groupCharts,
+      units,
+      minCell: settings.minCell,
+      trend,
+      change,
+      trendChart: lineChart({ title: t('results.trend'), description: t('results.trend_desc'), points: trend.map((round) => ({ label: round.code, value: round.index })), format: locals.fmt }),
+    });
+  });
+
+  router.get('/staff/results/:survey/agencies/:code/method', allow(), (request: Request, response: Response) => {
+    const { survey, agency } = agencyContext(request, response);
+    const locals = common(request, response, survey);
+    response.render('results/method', { ...locals, agency, groups: survey.definition.groups, categories: survey.definition.categories });
+  });
+
+  router.get('/staff/results/:survey/export.:format', allow('administrator', 'inspector'), async (request: Request, response: Response) => {
+    const survey = visibleSurvey(request, response);
+    const format = String(request.params.format);
+    if (!['csv', 'xlsx', 'json'].includes(format)) throw new NotFoundError('No such export format');
+    const document = computeResults(db, clock, survey.code);
+    appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'results.export', detail: { survey: survey.code, format, agencies: document.agencies.length } });
+    const fileName = `results-${survey.code}.${format}`;
+    response.set('Content-Disposition', `attachment; filename="${fileName}"`);
+    if (format === 'json') return void response.type('application/json').send(JSON.stringify(document, null, 2));
+    const rows = resultsCsvRows(document, Object.keys(survey.definition.groups));
+    if (format === 'csv') {
+      response.type('text/csv; charset=utf-8');
+      response.write('\uFEFF'); // spreadsheets read UTF-8 names correctly with a BOM
+      for (const row of rows) response.write(csvLine(row));
+      return void response.end();
+    }
+    response.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: response });
+    const sheet = workbook.addWorksheet(survey.code.slice(0, 31));
+    for (const row of rows) sheet.addRow(row).commit();
+    sheet.commit();
+    await workbook.commit();
+  });
+
+  return router;
+}

@@ -1,0 +1,74 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db.js';
+import { listSurveys } from '../surveys/store.js';
+import { localize } from '../surveys/localize.js';
+import { allow, currentStaff, SESSION_COOKIE, staffTranslator, verifyCsrf } from './http.js';
+import { LoginThrottledError, SESSION_HOURS, StaffAuthenticator } from './service.js';
+import { canSeeResults } from '../results/access.js';
+
+const loginBody = z.object({ email: z.string().max(254), password: z.string().max(200), next: z.string().max(500).optional() });
+
+/** Only a path inside the staff area is a safe place to go after signing in. */
+function safeNext(next: string | undefined): string {
+  return next && /^\/staff(\/|$)/.test(next) && !next.startsWith('//') ? next : '/staff';
+}
+
+export function staffRoutes(db: Db, clock: Clock, secureCookies: boolean, authenticator = new StaffAuthenticator(db, clock)): Router {
+  const router = Router();
+  router.use('/staff', (_request, response, next) => {
+    response.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  const renderLogin = (request: Request, response: Response, status: number, error?: string) => {
+    const { t, language } = staffTranslator(request, response);
+    response.status(status).render('staff/login', { t, language, error, next: safeNext(typeof request.query.next === 'string' ? request.query.next : (request.body as { next?: string } | undefined)?.next) });
+  };
+
+  router.get('/staff/login', (request, response) => renderLogin(request, response, 200));
+
+  router.post('/staff/login', async (request, response) => {
+    const body = loginBody.safeParse(request.body);
+    const { t } = staffTranslator(request, response);
+    if (!body.success) return renderLogin(request, response, 422, t('staff.sign_in_failed'));
+    let signedIn;
+    try {
+      signedIn = await authenticator.signIn(body.data.email, body.data.password, request.ip ?? 'unknown');
+    } catch (error) {
+      if (error instanceof LoginThrottledError) {
+        response.set('Retry-After', String(error.retryAfterSeconds));
+        return renderLogin(request, response, 429, t('staff.sign_in_throttled'));
+      }
+      throw error;
+    }
+    if (!signedIn) return renderLogin(request, response, 401, t('staff.sign_in_failed'));
+    // The session id is new at every sign-in; an old one (fixation attempt or not) is dropped.
+    const previous = response.locals.sessionId as string | undefined;
+    if (previous) authenticator.signOut(previous, body.data.email);
+    response.cookie(SESSION_COOKIE, signedIn.sessionId, { httpOnly: true, sameSite: 'lax', secure: secureCookies, path: '/', maxAge: SESSION_HOURS * 3600 * 1000 });
+    response.redirect(303, safeNext(body.data.next));
+  });
+
+  router.post('/staff/logout', allow(), verifyCsrf, (_request, response) => {
+    authenticator.signOut(response.locals.sessionId as string, currentStaff(response)!.email);
+    response.clearCookie(SESSION_COOKIE, { path: '/' });
+    response.redirect(303, '/staff/login');
+  });
+
+  router.get('/staff', allow(), (request, response) => {
+    const { t, language } = staffTranslator(request, response);
+    const staff = currentStaff(response)!;
+    const surveys = listSurveys(db).map((survey) => ({
+      code: survey.code,
+      title: localize(survey.definition.title, language),
+      status: survey.status,
+      period: `${survey.opensOn} – ${survey.closesOn}`,
+      resultsVisible: canSeeResults(staff, survey.status),
+    }));
+    response.render('staff/home', { t, language, staff, surveys });
+  });
+
+  return router;
+}

@@ -1,0 +1,66 @@
+import { statement, type Db } from '../platform/db.js';
+
+export type StaffRole = 'administrator' | 'inspector' | 'liaison';
+export const STAFF_ROLES: readonly StaffRole[] = ['administrator', 'inspector', 'liaison'];
+
+export interface StaffUser {
+  id: number;
+  email: string;
+  role: StaffRole;
+  agencyId: number | null;
+  agencyCode: string | null;
+  language: string;
+  passwordHash: string;
+  disabledAt: string | null;
+}
+
+const SELECT_USER = `SELECT u.id, u.email, u.role, u.agency_id AS agencyId, a.code AS agencyCode, u.language,
+                            u.password_hash AS passwordHash, u.disabled_at AS disabledAt
+                       FROM staff_users u LEFT JOIN agencies a ON a.id = u.agency_id`;
+
+export function findStaffByEmail(db: Db, email: string): StaffUser | undefined {
+  return statement(db, `${SELECT_USER} WHERE u.email = ?`).get(email) as StaffUser | undefined;
+}
+
+export function insertStaff(db: Db, user: { email: string; role: StaffRole; agencyId: number | null; passwordHash: string; language: string }, nowIso: string): number {
+  return Number(
+    statement(db, 'INSERT INTO staff_users (email, role, agency_id, password_hash, language, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      user.email,
+      user.role,
+      user.agencyId,
+      user.passwordHash,
+      user.language,
+      nowIso,
+    ).lastInsertRowid,
+  );
+}
+
+export function insertSession(db: Db, session: { idHash: string; userId: number; csrfToken: string; createdAt: string; expiresAt: string }): void {
+  statement(db, 'INSERT INTO staff_sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(
+    session.idHash,
+    session.userId,
+    session.csrfToken,
+    session.createdAt,
+    session.expiresAt,
+  );
+}
+
+export function findSession(db: Db, idHash: string, nowIso: string): (StaffUser & { csrfToken: string }) | undefined {
+  return statement(
+    db,
+    `${SELECT_USER.replace('FROM staff_users u', ', s.csrf_token AS csrfToken FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id')}
+      WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL`,
+  ).get(idHash, nowIso) as (StaffUser & { csrfToken: string }) | undefined;
+}
+
+export function deleteSession(db: Db, idHash: string): void {
+  statement(db, 'DELETE FROM staff_sessions WHERE id_hash = ?').run(idHash);
+}
+
+export function deleteExpiredSessions(db: Db, nowIso: string): void {
+  statement(db, 'DELETE FROM staff_sessions WHERE expires_at <= ?').run(nowIso);
+}
+
+export function appendAudit(db: Db, entry: { at: string; actor: string; action: string; detail?: Record<string, unknown> }): void {
+  statement(db, 'INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)').run(entry.at, entry.actor, entry.action, JSON.stringify(entry.detail ?? {}));
+}

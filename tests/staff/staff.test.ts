@@ -1,0 +1,158 @@
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addStaff } from '../../server/staff/service.js';
+import { changeSurveyStatus } from '../../server/surveys/service.js';
+import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { submitQuestionnaire } from '../../server/answering/service.js';
+
+let world: World;
+beforeEach(async () => {
+  world = await createWorld();
+  await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+  await addStaff(world.db, world.clock, { email: 'inspektur@example.id', role: 'inspector', password: 'inspector-password-1' });
+  await addStaff(world.db, world.clock, { email: 'kota@example.id', role: 'liaison', agencyCode: 'KOTA-B', password: 'liaison-password-1' });
+});
+afterEach(() => world.cleanup());
+
+const passwords: Record<string, string> = { 'admin@example.id': 'admin-password-1', 'inspektur@example.id': 'inspector-password-1', 'kota@example.id': 'liaison-password-1' };
+
+async function signIn(email: string): Promise<{ agent: ReturnType<typeof request.agent>; csrf: string }> {
+  const agent = request.agent(world.app);
+  await agent.post('/staff/login').type('form').send({ email, password: passwords[email], next: '/staff' }).expect(303).expect('Location', '/staff');
+  const home = await agent.get('/staff').expect(200);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(home.text)![1]!;
+  return { agent, csrf };
+}
+
+const cookieOf = (response: request.Response) => String(response.headers['set-cookie'] ?? '').match(/integritas_staff=([^;]+)/)?.[1];
+
+describe('staff sign-in and sessions', () => {
+  it('anonymous visitors are sent to the sign-in page, then back where they wanted to go', async () => {
+    await request(world.app).get('/staff/results/SPI-TEST').expect(303).expect('Location', '/staff/login?next=%2Fstaff%2Fresults%2FSPI-TEST');
+    const agent = request.agent(world.app);
+    await agent.post('/staff/login').type('form').send({ email: 'ADMIN@example.id', password: 'admin-password-1', next: '/staff/results/SPI-TEST' }).expect(303).expect('Location', '/staff/results/SPI-TEST');
+    // an outside address is never a place to go after signing in
+    await agent.post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1', next: 'https://evil.example/' }).expect(303).expect('Location', '/staff');
+  });
+
+  it('a wrong password is refused without saying which part was wrong, and audited', async () => {
+    const unknown = await request(world.app).post('/staff/login').type('form').send({ email: 'nobody@example.id', password: 'whatever-123' }).expect(401);
+    const wrong = await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'wrong-password' }).expect(401);
+    expect(wrong.text).toContain('Email atau kata sandi salah.');
+    expect(unknown.text).toBe(wrong.text);
+    expect(world.db.prepare(`SELECT action FROM audit_log WHERE action LIKE 'staff.sign_in%'`).pluck().all()).toEqual(['staff.sign_in_failed', 'staff.sign_in_failed']);
+    expect(world.db.prepare('SELECT detail FROM audit_log').pluck().all().join()).not.toContain('wrong-password');
+  });
+
+  it('sign-in is throttled per account after repeated failures, even with the right password', async () => {
+    for (let attempt = 0; attempt < 5; attempt++) await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'nope-nope-nope' }).expect(401);
+    const throttled = await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(429);
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+    world.clock.advance(16 * 60 * 1000);
+    await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(303);
+  });
+
+  it('a new session id at every sign-in; the old one stops working; sign-out needs the CSRF token', async () => {
+    const first = await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(303);
+    const firstCookie = cookieOf(first)!;
+    expect(String(first.headers['set-cookie'])).toMatch(/HttpOnly/i);
+    expect(String(first.headers['set-cookie'])).toMatch(/SameSite=Lax/i);
+    const second = await request(world.app).post('/staff/login').set('Cookie', `integritas_staff=${firstCookie}`).type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(303);
+    const secondCookie = cookieOf(second)!;
+    expect(secondCookie).not.toBe(firstCookie);
+    await request(world.app).get('/staff').set('Cookie', `integritas_staff=${firstCookie}`).expect(303);
+    const home = await request(world.app).get('/staff').set('Cookie', `integritas_staff=${secondCookie}`).expect(200);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(home.text)![1]!;
+    await request(world.app).post('/staff/logout').set('Cookie', `integritas_staff=${secondCookie}`).type('form').send({ _csrf: 'forged' }).expect(403);
+    await request(world.app).get('/staff').set('Cookie', `integritas_staff=${secondCookie}`).expect(200);
+    await request(world.app).post('/staff/logout').set('Cookie', `integritas_staff=${secondCookie}`).type('form').send({ _csrf: csrf }).expect(303);
+    await request(world.app).get('/staff').set('Cookie', `integritas_staff=${secondCookie}`).expect(303);
+    expect(world.db.prepare('SELECT password_hash FROM staff_users LIMIT 1').pluck().get()).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(world.db.prepare('SELECT COUNT(*) FROM staff_sessions WHERE id_hash = ?').pluck().get(secondCookie)).toBe(0); // only hashes are stored
+  });
+
+  it('sessions expire', async () => {
+    const { agent } = await signIn('admin@example.id');
+    world.clock.advance(13 * 3600 * 1000);
+    await agent.get('/staff').expect(303);
+  });
+});
+
+describe('who sees results', () => {
+  beforeEach(() => {
+    submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
+  });
+
+  it('while the survey is open only administrators see results, marked provisional', async () => {
+    const admin = await signIn('admin@example.id');
+    const page = await admin.agent.get('/staff/results/SPI-TEST').expect(200);
+    expect(page.text).toContain('SEMENTARA');
+    const inspector = await signIn('inspektur@example.id');
+    await inspector.agent.get('/staff/results/SPI-TEST').expect(403);
+    await inspector.agent.get('/staff/results/SPI-TEST/agencies/PROV-A').expect(403);
+    const liaison = await signIn('kota@example.id');
+    await liaison.agent.get('/staff/results/SPI-TEST/agencies/KOTA-B').expect(403);
+  });
+
+  it('once closed: inspectors see every agency, a liaison only their own, exports are not for liaisons', async () => {
+    changeSurveyStatus(world.db, world.clock, 'SPI-TEST', 'closed');
+    const inspector = await signIn('inspektur@example.id');
+    const overview = await inspector.agent.get('/staff/results/SPI-TEST').expect(200);
+    expect(overview.text).not.toContain('SEMENTARA');
+    await inspector.agent.get('/staff/results/SPI-TEST/agencies/PROV-A').expect(200);
+    await inspector.agent.get('/staff/results/SPI-TEST/export.csv').expect(200);
+    const liaison = await signIn('kota@example.id');
+    await liaison.agent.get('/staff/results/SPI-TEST').expect(303).expect('Location', '/staff/results/SPI-TEST/agencies/KOTA-B');
+    await liaison.agent.get('/staff/results/SPI-TEST/agencies/KOTA-B').expect(200);
+    await liaison.agent.get('/staff/results/SPI-TEST/agencies/PROV-A').expect(403);
+    await liaison.agent.get('/staff/results/SPI-TEST/agencies/PROV-A/method').expect(403);
+    await liaison.agent.get('/staff/results/SPI-TEST/export.json').expect(403);
+  });
+});
+
+describe('results pages and exports', () => {
+  it('show the index, components, dimension chart and table, the method in plain words, and export safely', async () => {
+    const context = { db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' };
+    // enough responses for PROV-A: internal (min 2) and external (min 2)
+    world.db.prepare(`UPDATE agencies SET name = '=HYPERLINK("http://evil")' WHERE code = 'KOTA-B'`).run();
+    submitQuestionnaire(context, world.tokens.get('Ani')!, completeInternalAnswers());
+    submitQuestionnaire(context, world.tokens.get('Budi')!, { ...completeInternalAnswers(), I_TR_1: '1', I_TR_2: '2' });
+    const { importResponses } = await import('../../server/answering/paperEntry.js');
+    await importResponses(world.db, world.clock, 'Asia/Jakarta', 'SPI-TEST', Buffer.from('agency_code,group,entry_id,E_TR_1\nPROV-A,external,E1,4\nPROV-A,external,E2,3\n'));
+    const { agent } = await signIn('admin@example.id');
+    const page = await agent.get('/staff/results/SPI-TEST/agencies/PROV-A?lang=en').expect(200);
+    expect(page.text).toMatch(/<svg class="chart"[^>]*role="img"/);
+    expect(page.text).toContain('<title id="chart-title-');
+    expect(page.text).toContain('Dimension scores against the national mean: Employees');
+    expect(page.text).toContain('<th scope="col">Dimension</th>');
+    // internal transparency: Ani (66.6667 + 100) / 2 = 83.33335, Budi (0 + 33.3333) / 2 = 16.66665 → 50.00 (n 2)
+    expect(page.text).toMatch(/<td>Transparency<\/td><td class="num">50\.00<\/td><td class="num">2<\/td>/);
+    const method = await agent.get('/staff/results/SPI-TEST/agencies/PROV-A/method').expect(200);
+    expect(method.text).toContain('Langkah 3');
+    expect(method.text).toContain('Indeks mentah = jumlah (bobot kelompok × komponen)');
+    const csv = await agent.get('/staff/results/SPI-TEST/export.csv').expect(200);
+    expect(csv.text).toContain(`KOTA-B,"'=HYPERLINK(""http://evil"")"`);
+    const json = await agent.get('/staff/results/SPI-TEST/export.json').expect(200);
+    expect(JSON.parse(json.text).agencies.find((agency: { code: string }) => agency.code === 'KOTA-B').name).toBe('=HYPERLINK("http://evil")');
+    const xlsx = await agent.get('/staff/results/SPI-TEST/export.xlsx').buffer(true).parse((response, callback) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => callback(null, Buffer.concat(chunks)));
+    });
+    const ExcelJS = (await import('exceljs')).default;
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(xlsx.body as never); // exceljs types its own Buffer
+    const cell = workbook.worksheets[0]!.getRow(2).getCell(2);
+    expect(cell.type).toBe(ExcelJS.ValueType.String); // a string, never a formula
+    expect(world.db.prepare(`SELECT COUNT(*) FROM audit_log WHERE action = 'results.export'`).pluck().get()).toBe(3);
+  });
+
+  it('below the agency, unit scores from fewer than minCell responses are suppressed; unit counts come from invitations', async () => {
+    submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
+    const { agent } = await signIn('admin@example.id');
+    const page = await agent.get('/staff/results/SPI-TEST/agencies/PROV-A').expect(200);
+    const unitsSection = page.text.slice(page.text.indexOf('Per unit kerja'));
+    expect(unitsSection).toMatch(/Dinas Satu<\/td><td class="num">1 \/ 1<\/td>\s*<td class="num">terlalu sedikit respons<\/td>/);
+    expect(unitsSection).not.toMatch(/Dinas Satu[^]*?<td class="num">\d+,\d\d<\/td>/);
+  });
+});
