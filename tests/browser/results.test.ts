@@ -1,0 +1,66 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { submitQuestionnaire } from '../../server/answering/service.js';
+import { addStaff } from '../../server/staff/service.js';
+import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { chromiumAvailable, launchChromium, phoneContext, seriousAxeViolations } from './chromium.js';
+
+let browser: Browser;
+let world: World;
+let server: Server;
+let baseUrl: string;
+
+beforeAll(async () => {
+  if (!chromiumAvailable) return;
+  browser = await launchChromium();
+  world = await createWorld();
+  await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+  const context = { db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' };
+  submitQuestionnaire(context, world.tokens.get('Ani')!, completeInternalAnswers());
+  submitQuestionnaire(context, world.tokens.get('Budi')!, { ...completeInternalAnswers(), I_TR_1: '2' });
+  server = world.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await browser?.close();
+  if (server) await new Promise((resolve) => server.close(resolve));
+  world?.cleanup();
+});
+
+describe.skipIf(!chromiumAvailable)('results pages in Chromium', () => {
+  it('sign in, open the agency page: chart and table present, axe clean on every results page', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, bypassCSP: true });
+    context.setDefaultTimeout(8_000);
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/staff/results/SPI-TEST/agencies/PROV-A`);
+    await page.waitForURL(/\/staff\/login/);
+    await page.getByLabel('Email').fill('admin@example.id');
+    await page.getByLabel('Kata sandi').fill('admin-password-1');
+    await page.getByRole('button', { name: 'Masuk' }).click();
+    await page.waitForURL(/\/staff\/results\/SPI-TEST\/agencies\/PROV-A$/);
+    const chart = page.getByRole('img', { name: /Skor dimensi dibanding rata-rata nasional: Pegawai/ });
+    expect(await chart.count()).toBe(1);
+    expect(await chart.boundingBox()).not.toBeNull();
+    expect(await page.locator('table').first().isVisible()).toBe(true);
+    expect(await page.getByRole('columnheader', { name: 'Dimensi' }).count()).toBeGreaterThan(0);
+    const audited: Record<string, unknown> = { agency: await seriousAxeViolations(page) };
+    await page.getByRole('link', { name: 'Bagaimana angka ini dihitung?' }).click();
+    audited.method = await seriousAxeViolations(page);
+    await page.goto(`${baseUrl}/staff/results/SPI-TEST`);
+    audited.overview = await seriousAxeViolations(page);
+    await page.goto(`${baseUrl}/staff`);
+    audited.home = await seriousAxeViolations(page);
+    expect(audited).toEqual({ agency: [], method: [], overview: [], home: [] });
+
+    // and the sign-in page on a phone
+    const phone = await phoneContext(browser);
+    const phonePage = await phone.newPage();
+    await phonePage.goto(`${baseUrl}/staff/login`);
+    expect(await seriousAxeViolations(phonePage)).toEqual([]);
+    await phone.close();
+    await context.close();
+  });
+});
