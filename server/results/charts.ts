@@ -35,7 +35,7 @@ export function barChart(options: { title: string; description: string; bars: Ba
   let body = `<g font-family="system-ui, sans-serif" font-size="13" fill="#1b1f24">`;
   options.bars.forEach((bar, index) => {
     const y = index * rowHeight + 8;
-    body += `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escapeXml(bar.label.length > 34 ? bar.label.slice(0, 33) + '…' : bar.label)}</text>`;
+    body += `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escapeXml(bar.label.length > 30 ? bar.label.slice(0, 29) + '…' : bar.label)}</text>`;
     body += `<rect x="${labelWidth}" y="${y + 2}" width="${plotWidth}" height="18" fill="#eaeef2"/>`;
     if (bar.value !== null) {
       body += `<rect x="${labelWidth}" y="${y + 2}" width="${(x(bar.value) - labelWidth).toFixed(1)}" height="18" fill="#0b5cad"/>`;
