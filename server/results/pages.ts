@@ -3,17 +3,18 @@ import ExcelJS from 'exceljs';
 import { csvLine } from '../platform/csv.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
-import { NotFoundError } from '../platform/errors.js';
+import { AppError, NotFoundError } from '../platform/errors.js';
+import { z } from 'zod';
 import type { Translate } from '../platform/i18n.js';
-import { ScoreAccumulator } from '../scoring/index.js';
-import { allow, currentStaff, ForbiddenError, staffTranslator } from '../staff/http.js';
+import { isExcluded, ScoreAccumulator } from '../scoring/index.js';
+import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf } from '../staff/http.js';
 import { appendAudit } from '../staff/store.js';
 import { localize } from '../surveys/localize.js';
 import { requireSurvey } from '../surveys/service.js';
 import { listSurveys, type SurveyRecord } from '../surveys/store.js';
 import { canSeeAgency, canSeeResults } from './access.js';
 import { barChart, lineChart } from './charts.js';
-import { computeResults, resultsCsvRows, type ResultsDocument } from './service.js';
+import { addCorrection, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse, type ResultsDocument } from './service.js';
 import { iterateScoredResponses, listSurveyAgencies, listSurveyVersions, unitCompletions } from './store.js';
 
 /** Results pages for staff: national overview, agency page, "how was this computed", exports. */
@@ -187,6 +188,54 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     const { survey, agency } = agencyContext(request, response);
     const locals = common(request, response, survey);
     response.render('results/method', { ...locals, agency, groups: survey.definition.groups, categories: survey.definition.categories });
+  });
+
+  const reviewBody = z.object({ response: z.string().max(64), action: z.enum(['exclude', 'clear-flags']), reason: z.string().max(500) });
+  const correctionBody = z.object({ agency: z.string().max(40), points: z.string().max(20), reason: z.string().max(500) });
+
+  function renderReview(request: Request, response: Response, status = 200, feedback: { message?: string; error?: string } = {}) {
+    const survey = visibleSurvey(request, response);
+    const locals = common(request, response, survey);
+    const flagged = listFlaggedResponses(db, survey.code).map((row) => ({
+      ...row,
+      automatic: row.speeder === 1 || row.straightliner === 1,
+      flags: [row.speeder ? 'speeder' : '', row.straightliner ? 'straightliner' : '', row.manual ? 'manual' : ''].filter(Boolean).join(', '),
+      excluded: isExcluded({ speeder: row.speeder === 1, straightliner: row.straightliner === 1, manual: row.manual === 1, cleared: row.cleared === 1 }),
+    }));
+    response.status(status).render('results/review', { ...locals, flagged, agencies: listSurveyAgencies(db, survey.id), message: feedback.message, error: feedback.error });
+  }
+
+  router.get('/staff/results/:survey/review', allow('administrator'), (request: Request, response: Response) => renderReview(request, response));
+
+  router.post('/staff/results/:survey/review', allow('administrator'), verifyCsrf, (request: Request, response: Response) => {
+    const survey = visibleSurvey(request, response);
+    const { t } = staffTranslator(request, response);
+    const body = reviewBody.safeParse(request.body);
+    if (!body.success) return renderReview(request, response, 422, { error: 'response, action, reason' });
+    try {
+      reviewResponse(db, { surveyCode: survey.code, responseId: body.data.response, action: body.data.action, reason: body.data.reason });
+    } catch (error) {
+      if (error instanceof AppError) return renderReview(request, response, error.status, { error: error.message });
+      throw error;
+    }
+    appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: `response.${body.data.action}`, detail: { survey: survey.code, response: body.data.response } });
+    renderReview(request, response, 200, { message: t('review.done') });
+  });
+
+  router.post('/staff/results/:survey/corrections', allow('administrator'), verifyCsrf, (request: Request, response: Response) => {
+    const survey = visibleSurvey(request, response);
+    const { t } = staffTranslator(request, response);
+    const body = correctionBody.safeParse(request.body);
+    if (!body.success) return renderReview(request, response, 422, { error: 'agency, points, reason' });
+    const points = Number(body.data.points.trim().replace(',', '.'));
+    try {
+      addCorrection(db, clock, { surveyCode: survey.code, agencyCode: body.data.agency, points, reason: body.data.reason });
+    } catch (error) {
+      if (error instanceof AppError) return renderReview(request, response, error.status, { error: error.message.replace('--points', 'Points').replace('--reason', 'Reason') });
+      throw error;
+    }
+    appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'correction.add', detail: { survey: survey.code, agency: body.data.agency, points } });
+    renderReview(request, response, 200, { message: t('review.done') });
   });
 
   router.get('/staff/results/:survey/export.:format', allow('administrator', 'inspector'), async (request: Request, response: Response) => {

@@ -20,6 +20,8 @@ beforeAll(async () => {
   const context = { db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' };
   submitQuestionnaire(context, world.tokens.get('Ani')!, completeInternalAnswers());
   submitQuestionnaire(context, world.tokens.get('Budi')!, { ...completeInternalAnswers(), I_TR_1: '2' });
+  const { importResponses } = await import('../../server/answering/paperEntry.js');
+  await importResponses(world.db, world.clock, 'Asia/Jakarta', 'SPI-TEST', Buffer.from('agency_code,group,entry_id,duration_seconds,E_TR_1\nPROV-A,external,E1,10,4\n')); // a speeder, for the review table
   server = world.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -53,7 +55,10 @@ describe.skipIf(!chromiumAvailable)('results pages in Chromium', () => {
     audited.overview = await seriousAxeViolations(page);
     await page.goto(`${baseUrl}/staff`);
     audited.home = await seriousAxeViolations(page);
-    expect(audited).toEqual({ agency: [], method: [], overview: [], home: [] });
+    await page.goto(`${baseUrl}/staff/results/SPI-TEST/review`);
+    expect(await page.getByRole('button', { name: 'Hapus tanda otomatis' }).count()).toBe(1);
+    audited.review = await seriousAxeViolations(page);
+    expect(audited).toEqual({ agency: [], method: [], overview: [], home: [], review: [] });
 
     // and the sign-in page on a phone
     const phone = await phoneContext(browser);

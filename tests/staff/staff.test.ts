@@ -156,3 +156,33 @@ describe('results pages and exports', () => {
     expect(unitsSection).not.toMatch(/Dinas Satu[^]*?<td class="num">\d+,\d\d<\/td>/);
   });
 });
+
+describe('reviewing flagged responses and corrections in the browser forms', () => {
+  it('an administrator clears or excludes with a reason and adds corrections; others cannot; every action is audited', async () => {
+    const context = { db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' };
+    submitQuestionnaire(context, world.tokens.get('Ani')!, completeInternalAnswers()); // never opened: no duration, not a speeder
+    const { importResponses } = await import('../../server/answering/paperEntry.js');
+    await importResponses(world.db, world.clock, 'Asia/Jakarta', 'SPI-TEST', Buffer.from('agency_code,group,entry_id,duration_seconds,E_TR_1\nPROV-A,external,E1,10,4\n'));
+    const responseId = world.db.prepare(`SELECT id FROM responses WHERE flag_speeder = 1`).pluck().get() as string;
+
+    const inspector = await signIn('inspektur@example.id');
+    await inspector.agent.get('/staff/results/SPI-TEST/review').expect(403);
+    await inspector.agent.post('/staff/results/SPI-TEST/review').type('form').send({ _csrf: inspector.csrf, response: responseId, action: 'exclude', reason: 'x' }).expect(403);
+
+    const admin = await signIn('admin@example.id');
+    const page = await admin.agent.get('/staff/results/SPI-TEST/review').expect(200);
+    expect(page.text).toContain('speeder (dikecualikan)');
+    await admin.agent.post('/staff/results/SPI-TEST/review').type('form').send({ response: responseId, action: 'clear-flags', reason: 'x' }).expect(403); // no CSRF token
+    const cleared = await admin.agent.post('/staff/results/SPI-TEST/review').type('form').send({ _csrf: admin.csrf, response: responseId, action: 'clear-flags', reason: 'Durasi formulir kertas salah catat' }).expect(200);
+    expect(cleared.text).toContain('speeder (dihitung)');
+    expect(world.db.prepare('SELECT flags_cleared, cleared_reason FROM responses WHERE id = ?').get(responseId)).toEqual({ flags_cleared: 1, cleared_reason: 'Durasi formulir kertas salah catat' });
+    await admin.agent.post('/staff/results/SPI-TEST/review').type('form').send({ _csrf: admin.csrf, response: responseId, action: 'exclude', reason: '  ' }).expect(422);
+
+    const badCorrection = await admin.agent.post('/staff/results/SPI-TEST/corrections').type('form').send({ _csrf: admin.csrf, agency: 'PROV-A', points: '-3', reason: 'kasus' }).expect(422);
+    expect(badCorrection.text).toContain('Points must be a number above 0');
+    await admin.agent.post('/staff/results/SPI-TEST/corrections').type('form').send({ _csrf: admin.csrf, agency: 'PROV-A', points: '2,5', reason: 'Kasus gratifikasi' }).expect(200);
+    expect(world.db.prepare('SELECT points, reason FROM corrections').all()).toEqual([{ points: 2.5, reason: 'Kasus gratifikasi' }]);
+    expect(world.db.prepare(`SELECT action FROM audit_log WHERE action IN ('response.clear-flags', 'correction.add') ORDER BY id`).pluck().all()).toEqual(['response.clear-flags', 'correction.add']);
+    expect(() => world.db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
+  });
+});
