@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import { answeringPages } from './answering/pages.js';
 import { respondentApi } from './answering/api.js';
 import { resultsPages } from './results/pages.js';
+import { monitoringPages } from './monitoring/pages.js';
 import { staffSession } from './staff/http.js';
 import { staffRoutes } from './staff/routes.js';
 import { optOutPages } from './invitations/optOutPages.js';
@@ -77,6 +78,13 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(staffSession(db, clock));
   app.use(staffRoutes(db, clock, config.PUBLIC_URL.startsWith('https:')));
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL }));
+  app.use(
+    monitoringPages(db, clock, {
+      secretKey: dependencies.secretKey,
+      publicUrl: config.PUBLIC_URL,
+      contentSids: { invitation: config.TWILIO_CONTENT_SID_INVITE, reminder: config.TWILIO_CONTENT_SID_REMINDER },
+    }),
+  );
 
   app.use((_request, _response, next) => next(new NotFoundError()));
   app.use(errorHandler(logger));

@@ -115,18 +115,21 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Queues reminders: at least minDays after the respondent's last message, at most max in all,
  * on the channel that last reached them. */
-export function queueReminders(db: Db, clock: Clock, options: ReminderOptions): { queued: number } {
+export function queueReminders(db: Db, clock: Clock, options: ReminderOptions & { dryRun?: boolean }): { queued: number; invitationIds: number[] } {
   const survey = requireOpenForSending(db, options.surveyCode);
   const now = clock.now();
-  let queued = 0;
+  const invitationIds: number[] = [];
   db.transaction(() => {
     for (const candidate of reminderCandidates(db, survey.id, options)) {
       if (candidate.reminders >= options.max) continue;
       if (now.getTime() - Date.parse(candidate.lastMessageAt) < options.minDays * DAY_MS) continue;
-      if (queueMessage(db, { invitationId: candidate.invitationId, channel: candidate.lastChannel, kind: 'reminder' }, now.getTime(), now.toISOString())) queued++;
+      // a dry run counts who would get one (for the confirmation step) and writes nothing
+      if (options.dryRun || queueMessage(db, { invitationId: candidate.invitationId, channel: candidate.lastChannel, kind: 'reminder' }, now.getTime(), now.toISOString())) {
+        invitationIds.push(candidate.invitationId);
+      }
     }
   })();
-  return { queued };
+  return { queued: options.dryRun ? 0 : invitationIds.length, invitationIds };
 }
 
 /** The surveys' own reminder schedules ("afterDays": days after the invitation went out),

@@ -246,7 +246,7 @@ describe('WhatsApp through the real twilio library and a fake Messages API', () 
     expect(reply.text).toContain('<Response></Response>');
     expect(world.db.prepare(`SELECT r.name FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE i.opted_out_at IS NOT NULL`).pluck().all()).toEqual(['Budi']);
     world.clock.advance(5 * 24 * 3600 * 1000);
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 })).toEqual({ queued: 1 }); // Fajar only
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 }).queued).toBe(1); // Fajar only
     // whatever is queued for him later is cancelled, not sent
     queueMessage(world.db, { invitationId: budiInvitation(), channel: 'email', kind: 'reminder' }, world.clock.now().getTime(), world.clock.now().toISOString());
     await dispatcher.runOnce();
@@ -264,19 +264,19 @@ describe('who gets reminders', () => {
     submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
     await request(world.app).post(`/r/${world.tokens.get('Cici')!}/opt-out`).expect(200);
 
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).toEqual({ queued: 0 }); // too soon
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 }).queued).toBe(0); // too soon
     world.clock.advance(3 * 24 * 3600 * 1000);
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).toEqual({ queued: 4 }); // Budi, Dodi, Eka, Gita
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).toEqual({ queued: 0 }); // pending already
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 }).queued).toBe(4); // Budi, Dodi, Eka, Gita
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 }).queued).toBe(0); // pending already
     await dispatcher.runOnce();
     const reminder = mailTo('dodi@example.id')[1]!;
     expect(reminder.parsed.subject).toBe('Pengingat: Survei Penilaian Integritas Provinsi A');
     expect(reminder.parsed.text).toContain(linkOf('Dodi'));
     world.clock.advance(3 * 24 * 3600 * 1000);
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).toEqual({ queued: 4 });
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 }).queued).toBe(4);
     await dispatcher.runOnce();
     world.clock.advance(3 * 24 * 3600 * 1000);
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).toEqual({ queued: 0 }); // max reached
+    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 }).queued).toBe(0); // max reached
     expect(mailTo('ani@example.id')).toHaveLength(1);
     expect(mailTo('cici@example.id')).toHaveLength(1);
   });

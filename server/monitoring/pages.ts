@@ -1,0 +1,170 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { findAgencyByCode } from '../agencies/store.js';
+import type { Clock } from '../platform/clock.js';
+import { csvLine } from '../platform/csv.js';
+import type { Db } from '../platform/db.js';
+import { NotFoundError } from '../platform/errors.js';
+import { composeEmail, composeWhatsApp, type ComposeSettings } from '../invitations/compose.js';
+import { queueReminders } from '../invitations/sending.js';
+import { findRecipient } from '../invitations/store.js';
+import { canSeeAgency } from '../results/access.js';
+import { lineChart } from '../results/charts.js';
+import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf } from '../staff/http.js';
+import { appendAudit } from '../staff/store.js';
+import { localize } from '../surveys/localize.js';
+import { requireSurvey } from '../surveys/service.js';
+import type { SurveyRecord } from '../surveys/store.js';
+import { responseRate } from './rates.js';
+import { agencyGroupCounts, completionsPerDay, nonResponders, unitCounts, type AgencyGroupRow } from './store.js';
+
+/** Response-rate monitoring while a survey runs: counts come from invitations and messages,
+ * never from answers, so every role may see its own scope at any time. */
+
+const filters = z.object({
+  kind: z.string().max(20).optional(),
+  parent: z.string().max(40).optional(),
+  below: z.coerce.number().min(0).max(100).optional().catch(undefined),
+  q: z.string().max(100).optional(),
+  sort: z.enum(['rate_asc', 'rate_desc', 'name']).optional().catch(undefined),
+});
+
+const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
+
+export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings): Router {
+  const router = Router();
+
+  function surveyFor(request: Request): SurveyRecord {
+    return requireSurvey(db, String(request.params.survey));
+  }
+
+  function rows(survey: SurveyRecord, agencyCode: string | null) {
+    return agencyGroupCounts(db, survey.id, agencyCode).map((row: AgencyGroupRow) => ({
+      ...row,
+      rate: responseRate(row),
+      minResponses: survey.definition.groups[row.group]?.minResponses ?? 0,
+      groupTitle: row.group,
+    }));
+  }
+
+  router.get('/staff/monitoring/:survey', allow(), (request: Request, response: Response) => {
+    const survey = surveyFor(request);
+    const staff = currentStaff(response)!;
+    if (staff.role === 'liaison') return response.redirect(303, `/staff/monitoring/${survey.code}/agencies/${staff.agencyCode}`);
+    const { t, language } = staffTranslator(request, response);
+    const filter = filters.parse(request.query);
+    const query = filter.q?.trim().toLowerCase() ?? '';
+    let table = rows(survey, null).filter(
+      (row) =>
+        (!filter.kind || row.kind === filter.kind) &&
+        (!filter.parent || row.parentCode === filter.parent) &&
+        (filter.below === undefined || (row.rate ?? 0) * 100 < filter.below) &&
+        (query === '' || row.agencyName.toLowerCase().includes(query) || row.agencyCode.toLowerCase().includes(query)),
+    );
+    const sort = filter.sort ?? 'rate_asc';
+    table = table.sort((a, b) =>
+      sort === 'name' ? a.agencyName.localeCompare(b.agencyName) || a.group.localeCompare(b.group) : ((a.rate ?? -1) - (b.rate ?? -1)) * (sort === 'rate_asc' ? 1 : -1) || a.agencyName.localeCompare(b.agencyName),
+    );
+    const all = rows(survey, null);
+    response.render('monitoring/dashboard', {
+      t,
+      language,
+      staff,
+      wide: true,
+      survey,
+      surveyTitle: localize(survey.definition.title, language),
+      table,
+      filter: { ...filter, sort },
+      kinds: [...new Set(all.map((row) => row.kind))].sort(),
+      parents: [...new Set(all.map((row) => row.parentCode).filter((code): code is string => code !== null))].sort(),
+      groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
+      percent: (rate: number | null) => (rate === null ? '–' : `${new Intl.NumberFormat(language === 'en' ? 'en-GB' : 'id-ID', { maximumFractionDigits: 1 }).format(rate * 100)}%`),
+      updated: new Intl.DateTimeFormat(language === 'en' ? 'en-GB' : 'id-ID', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Jakarta' }).format(clock.now()),
+      exportHref: `/staff/monitoring/${survey.code}/export.csv`,
+      scripts: ['/static/refresh.js'],
+      autoRefresh: true,
+    });
+  });
+
+  router.get('/staff/monitoring/:survey/export.csv', allow('administrator', 'inspector'), (request: Request, response: Response) => {
+    const survey = surveyFor(request);
+    appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'monitoring.export', detail: { survey: survey.code } });
+    response.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="monitoring-${survey.code}.csv"`);
+    response.write('\uFEFF' + csvLine(['agency', 'name', 'group', 'respondents', 'invited', 'delivered', 'failed', 'bounced', 'opted_out', 'opened', 'started', 'completed', 'response_rate', 'min_responses']));
+    for (const row of rows(survey, null)) {
+      response.write(csvLine([row.agencyCode, row.agencyName, row.group, row.respondents, row.invited, row.delivered, row.failed, row.bounced, row.optedOut, row.opened, row.started, row.completed, row.rate, row.minResponses]));
+    }
+    response.end();
+  });
+
+  function agencyFor(request: Request, response: Response) {
+    const survey = surveyFor(request);
+    const code = String(request.params.code);
+    if (!canSeeAgency(currentStaff(response)!, code)) throw new ForbiddenError();
+    const agency = findAgencyByCode(db, code);
+    if (!agency) throw new NotFoundError(`No agency ${code}`);
+    return { survey, agency };
+  }
+
+  router.get('/staff/monitoring/:survey/agencies/:code', allow(), (request: Request, response: Response) => {
+    const { survey, agency } = agencyFor(request, response);
+    const { t, language } = staffTranslator(request, response);
+    const perDay = completionsPerDay(db, survey.id, agency.id);
+    response.render('monitoring/agency', {
+      t,
+      language,
+      staff: currentStaff(response)!,
+      wide: true,
+      survey,
+      agency,
+      surveyTitle: localize(survey.definition.title, language),
+      groups: rows(survey, agency.code),
+      units: unitCounts(db, survey.id, agency.id).map((unit) => ({ ...unit, rate: responseRate(unit) })),
+      perDay,
+      perDayChart: lineChart({
+        title: t('monitor.per_day'),
+        description: t('monitor.per_day_desc'),
+        points: perDay.map((day) => ({ label: day.day.slice(5), value: day.completed })),
+        format: (value) => String(value),
+      }),
+      nonResponders: nonResponders(db, survey.id, agency.id),
+      groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
+      percent: (rate: number | null) => (rate === null ? '–' : `${new Intl.NumberFormat(language === 'en' ? 'en-GB' : 'id-ID', { maximumFractionDigits: 1 }).format(rate * 100)}%`),
+      canRemind: survey.status === 'open' && currentStaff(response)!.role !== 'inspector',
+      message: request.query.queued !== undefined ? t('monitor.reminders_queued', { count: Number(request.query.queued) || 0 }) : null,
+      scripts: ['/static/refresh.js'],
+      autoRefresh: true,
+    });
+  });
+
+  // Reminders for an agency's non-responders: the count and a rendered preview first, then a
+  // confirmation. Administrators and the agency's own liaison; inspectors only read.
+  router.get('/staff/monitoring/:survey/agencies/:code/reminders', allow('administrator', 'liaison'), async (request: Request, response: Response) => {
+    const { survey, agency } = agencyFor(request, response);
+    const { t, language } = staffTranslator(request, response);
+    const eligible = queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE, dryRun: true }).invitationIds;
+    let preview: { subject: string; text: string } | null = null;
+    const first = eligible[0] === undefined ? undefined : findRecipient(db, eligible[0]);
+    if (first) {
+      const recipient = { ...first, language: first.invitationLanguage ?? first.respondentLanguage };
+      if (first.email) {
+        const email = await composeEmail(compose, recipient, 'reminder', survey.definition, survey.closesOn);
+        preview = { subject: email.subject, text: email.text };
+      } else {
+        preview = { subject: 'WhatsApp', text: composeWhatsApp(compose, recipient, 'reminder', survey.definition, survey.closesOn).previewText };
+      }
+      // The preview is for the staff member's eyes: the personal link in it is not theirs to use.
+      preview.text = preview.text.replace(/\/r\/[A-Za-z0-9_-]{24}/g, '/r/…');
+    }
+    response.render('monitoring/reminders', { t, language, staff: currentStaff(response)!, survey, agency, count: eligible.length, preview, rule: MANUAL_REMINDER_RULE });
+  });
+
+  router.post('/staff/monitoring/:survey/agencies/:code/reminders', allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
+    const { survey, agency } = agencyFor(request, response);
+    const { queued } = queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE });
+    appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'reminders.send', detail: { survey: survey.code, agency: agency.code, queued } });
+    response.redirect(303, `/staff/monitoring/${survey.code}/agencies/${agency.code}?queued=${queued}`);
+  });
+
+  return router;
+}

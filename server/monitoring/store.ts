@@ -1,0 +1,113 @@
+import { statement, type Db } from '../platform/db.js';
+
+/** Counts for the monitoring dashboard, from invitations and messages only: never from answers. */
+export interface FunnelCounts {
+  respondents: number;
+  invited: number;
+  delivered: number;
+  failed: number;
+  bounced: number;
+  optedOut: number;
+  opened: number;
+  started: number;
+  completed: number;
+}
+
+export interface AgencyGroupRow extends FunnelCounts {
+  agencyCode: string;
+  agencyName: string;
+  kind: string;
+  parentCode: string | null;
+  group: string;
+}
+
+const DELIVERY = `WITH delivery AS (
+  SELECT invitation_id,
+         MAX(CASE state WHEN 'delivered' THEN 5 WHEN 'sent' THEN 4 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3
+                        WHEN 'bounced' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END) AS best,
+         COUNT(*) AS messages
+    FROM messages GROUP BY invitation_id)`;
+
+// invited: an invitation was queued for them (even one cancelled by an opt-out before it left), or
+// they answered through a link handed out by other means
+const FUNNEL = `COUNT(*) AS respondents,
+       SUM(IFNULL(d.messages, 0) > 0 OR i.status = 'completed') AS invited,
+       SUM(IFNULL(d.best, 0) = 5) AS delivered,
+       SUM(IFNULL(d.best, 0) = 1) AS failed,
+       SUM(IFNULL(d.best, 0) = 2) AS bounced,
+       SUM(i.opted_out_at IS NOT NULL) AS optedOut,
+       SUM(i.opened_at IS NOT NULL) AS opened,
+       SUM(i.started_at IS NOT NULL) AS started,
+       SUM(i.status = 'completed') AS completed`;
+
+export function agencyGroupCounts(db: Db, surveyId: number, agencyCode: string | null = null): AgencyGroupRow[] {
+  return statement(
+    db,
+    `${DELIVERY}
+     SELECT a.code AS agencyCode, a.name AS agencyName, a.kind, p.code AS parentCode, r.group_code AS "group", ${FUNNEL}
+       FROM invitations i
+       JOIN respondents r ON r.id = i.respondent_id
+       JOIN agencies a ON a.id = r.agency_id
+       LEFT JOIN agencies p ON p.id = a.parent_id
+       LEFT JOIN delivery d ON d.invitation_id = i.id
+      WHERE i.survey_id = ? AND (? IS NULL OR a.code = ?)
+      GROUP BY a.id, r.group_code
+      ORDER BY a.code, r.group_code`,
+  ).all(surveyId, agencyCode, agencyCode) as AgencyGroupRow[];
+}
+
+export function unitCounts(db: Db, surveyId: number, agencyId: number): (FunnelCounts & { unit: string | null })[] {
+  return statement(
+    db,
+    `${DELIVERY}
+     SELECT u.name AS unit, ${FUNNEL}
+       FROM invitations i
+       JOIN respondents r ON r.id = i.respondent_id
+       LEFT JOIN agency_units u ON u.id = r.unit_id
+       LEFT JOIN delivery d ON d.invitation_id = i.id
+      WHERE i.survey_id = ? AND r.agency_id = ?
+      GROUP BY r.unit_id
+      ORDER BY u.name IS NULL, u.name`,
+  ).all(surveyId, agencyId) as (FunnelCounts & { unit: string | null })[];
+}
+
+export function completionsPerDay(db: Db, surveyId: number, agencyId: number): { day: string; completed: number }[] {
+  return statement(
+    db,
+    `SELECT i.completed_on AS day, COUNT(*) AS completed
+       FROM invitations i JOIN respondents r ON r.id = i.respondent_id
+      WHERE i.survey_id = ? AND r.agency_id = ? AND i.completed_on IS NOT NULL
+      GROUP BY i.completed_on ORDER BY i.completed_on`,
+  ).all(surveyId, agencyId) as { day: string; completed: number }[];
+}
+
+export interface NonResponder {
+  name: string;
+  group: string;
+  unit: string | null;
+  email: string | null;
+  phone: string | null;
+  delivery: string;
+  reminders: number;
+  optedOut: boolean;
+  opened: boolean;
+}
+
+/** Who has not answered yet, for the liaison to chase: names and channels, never answers. */
+export function nonResponders(db: Db, surveyId: number, agencyId: number): NonResponder[] {
+  const rows = statement(
+    db,
+    `${DELIVERY}
+     SELECT r.name, r.group_code AS "group", u.name AS unit, r.email, r.phone,
+            CASE IFNULL(d.best, 0) WHEN 5 THEN 'delivered' WHEN 4 THEN 'sent' WHEN 3 THEN 'queued' WHEN 2 THEN 'bounced' WHEN 1 THEN 'failed' ELSE 'not_invited' END AS delivery,
+            (SELECT COUNT(*) FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'reminder' AND m.state IN ('sent', 'delivered')) AS reminders,
+            i.opted_out_at IS NOT NULL AS optedOut, i.opened_at IS NOT NULL AS opened
+       FROM invitations i
+       JOIN respondents r ON r.id = i.respondent_id
+       LEFT JOIN agency_units u ON u.id = r.unit_id
+       LEFT JOIN delivery d ON d.invitation_id = i.id
+      WHERE i.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'
+      ORDER BY r.group_code, u.name, r.name`,
+  ).all(surveyId, agencyId) as (Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number })[];
+  return rows.map((row) => ({ ...row, optedOut: row.optedOut === 1, opened: row.opened === 1 }));
+}

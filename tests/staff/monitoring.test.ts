@@ -1,0 +1,108 @@
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { submitQuestionnaire } from '../../server/answering/service.js';
+import { queueMessage } from '../../server/invitations/outboxStore.js';
+import { optOutInvitation } from '../../server/invitations/sending.js';
+import { agencyGroupCounts } from '../../server/monitoring/store.js';
+import { responseRate } from '../../server/monitoring/rates.js';
+import { addStaff } from '../../server/staff/service.js';
+import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+
+let world: World;
+const invitationOf = (name: string) => world.db.prepare(`SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name = ?`).pluck().get(name) as number;
+const setMessage = (name: string, state: string) => {
+  const now = world.clock.now();
+  queueMessage(world.db, { invitationId: invitationOf(name), channel: 'email', kind: 'invitation' }, now.getTime(), now.toISOString());
+  world.db.prepare(`UPDATE messages SET state = ?, sent_at = ? WHERE invitation_id = ?`).run(state, now.toISOString(), invitationOf(name));
+};
+
+beforeEach(async () => {
+  world = await createWorld();
+  await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+  await addStaff(world.db, world.clock, { email: 'inspektur@example.id', role: 'inspector', password: 'inspector-password-1' });
+  await addStaff(world.db, world.clock, { email: 'prov@example.id', role: 'liaison', agencyCode: 'PROV-A', password: 'liaison-password-1' });
+  // PROV-A internal, one invitation in every state:
+  setMessage('Ani', 'delivered'); // and completes
+  setMessage('Budi', 'sent'); // opens and starts
+  setMessage('Cici', 'failed');
+  setMessage('Dodi', 'bounced');
+  setMessage('Eka', 'queued'); // then opts out
+  const context = { db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' };
+  submitQuestionnaire(context, world.tokens.get('Ani')!, completeInternalAnswers());
+  await request(world.app).put(`/api/v1/respond/${world.tokens.get('Budi')!}/answers`).send({ answers: { I_TR_1: '2' } }).expect(200);
+  optOutInvitation(world.db, world.clock, invitationOf('Eka'));
+  // Gita (KOTA-B) answers through a link handed out by other means: never messaged
+  submitQuestionnaire(context, world.tokens.get('Gita')!, { I_TR_1: '1', I_TR_2: '1', I_GATE: 'no', I_YEARS: 2 });
+});
+afterEach(() => world.cleanup());
+
+async function signIn(email: string, password: string) {
+  const agent = request.agent(world.app);
+  await agent.post('/staff/login').type('form').send({ email, password }).expect(303);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec((await agent.get('/staff').expect(200)).text)![1]!;
+  return { agent, csrf };
+}
+
+describe('monitoring figures', () => {
+  it('counts every state of the fixture and computes the response rate from invitations only', () => {
+    const surveyId = world.db.prepare(`SELECT id FROM surveys`).pluck().get() as number;
+    const rows = agencyGroupCounts(world.db, surveyId);
+    expect(rows.map(({ agencyCode, group, respondents, invited, delivered, failed, bounced, optedOut, opened, started, completed }) => ({ agencyCode, group, respondents, invited, delivered, failed, bounced, optedOut, opened, started, completed }))).toEqual([
+      { agencyCode: 'KOTA-B', group: 'internal', respondents: 1, invited: 1, delivered: 0, failed: 0, bounced: 0, optedOut: 0, opened: 1, started: 1, completed: 1 },
+      { agencyCode: 'PROV-A', group: 'external', respondents: 1, invited: 0, delivered: 0, failed: 0, bounced: 0, optedOut: 0, opened: 0, started: 0, completed: 0 },
+      { agencyCode: 'PROV-A', group: 'internal', respondents: 5, invited: 5, delivered: 1, failed: 1, bounced: 1, optedOut: 1, opened: 2, started: 2, completed: 1 },
+    ]);
+    // PROV-A internal: 1 completed of (5 invited − 1 failed − 1 bounced − 1 opted out) = 1/2
+    expect(responseRate(rows[2]!)).toBe(0.5);
+    expect(responseRate(rows[1]!)).toBeNull();
+    expect(responseRate(rows[0]!)).toBe(1);
+  });
+
+  it('the dashboard shows them, sorts by the lowest rate, filters, and exports; it refreshes itself', async () => {
+    const { agent } = await signIn('inspektur@example.id', 'inspector-password-1');
+    const page = await agent.get('/staff/monitoring/SPI-TEST?lang=en').expect(200);
+    expect(page.text).toContain('<noscript><meta http-equiv="refresh" content="30"></noscript>');
+    expect(page.text).toContain('/static/refresh.js');
+    const order = [...page.text.matchAll(/data-row="([^"]+)"/g)].map((match) => match[1]);
+    expect(order).toEqual(['PROV-A/external', 'PROV-A/internal', 'KOTA-B/internal']);
+    expect(page.text).toMatch(/data-row="PROV-A\/internal">[^]*?<td class="num" data-rate>50%<\/td>/);
+    const filtered = await agent.get('/staff/monitoring/SPI-TEST?below=60&kind=province').expect(200);
+    // below 60 %: internal (50 %) and external (nobody reachable yet counts as 0 %)
+    expect([...filtered.text.matchAll(/data-row="([^"]+)"/g)].map((match) => match[1])).toEqual(['PROV-A/external', 'PROV-A/internal']);
+    const searched = await agent.get('/staff/monitoring/SPI-TEST?q=kota').expect(200);
+    expect([...searched.text.matchAll(/data-row="([^"]+)"/g)].map((match) => match[1])).toEqual(['KOTA-B/internal']);
+    const csv = await agent.get('/staff/monitoring/SPI-TEST/export.csv').expect(200);
+    expect(csv.text).toContain('PROV-A,Provinsi A,internal,5,5,1,1,1,1,2,2,1,0.5,2');
+  });
+
+  it('the drill-down lists non-responders (names and channels, never answers) and per unit counts from invitations', async () => {
+    const { agent } = await signIn('prov@example.id', 'liaison-password-1');
+    await agent.get('/staff/monitoring/SPI-TEST').expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A');
+    const page = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200);
+    expect(page.text).toContain('Belum mengisi (5)');
+    expect(page.text).toContain('budi@example.id · +6281234567001');
+    expect(page.text).not.toContain('>Ani<');
+    expect(page.text).not.toMatch(/I_TR_1|"2"/);
+    expect(page.text).toMatch(/<td>Dinas Satu<\/td><td class="num">1<\/td><td class="num">1<\/td><td class="num">1<\/td>/);
+    await agent.get('/staff/monitoring/SPI-TEST/agencies/KOTA-B').expect(403);
+    await agent.get('/staff/monitoring/SPI-TEST/export.csv').expect(403);
+  });
+
+  it('send reminders: count and preview first, confirmation, then queued and audited; inspectors cannot', async () => {
+    world.clock.advance(2 * 24 * 3600 * 1000);
+    const inspector = await signIn('inspektur@example.id', 'inspector-password-1');
+    await inspector.agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/reminders').expect(403);
+    const { agent, csrf } = await signIn('prov@example.id', 'liaison-password-1');
+    const confirm = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/reminders').expect(200);
+    // Budi only: Ani answered, Cici and Dodi were never reached, Eka opted out
+    expect(confirm.text).toContain('1 responden akan menerima pengingat');
+    expect(confirm.text).toContain('Reminder: Integrity Assessment Survey of Provinsi A'); // in Budi's language
+    expect(confirm.text).toContain('/r/…');
+    expect(confirm.text).not.toContain(world.tokens.get('Budi')!);
+    expect(world.db.prepare(`SELECT COUNT(*) FROM messages WHERE kind = 'reminder'`).pluck().get()).toBe(0);
+    await agent.post('/staff/monitoring/SPI-TEST/agencies/PROV-A/reminders').type('form').send({ _csrf: 'forged' }).expect(403);
+    await agent.post('/staff/monitoring/SPI-TEST/agencies/PROV-A/reminders').type('form').send({ _csrf: csrf }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?queued=1');
+    expect(world.db.prepare(`SELECT r.name FROM messages m JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id WHERE m.kind = 'reminder'`).pluck().all()).toEqual(['Budi']);
+    expect(world.db.prepare(`SELECT detail FROM audit_log WHERE action = 'reminders.send'`).pluck().get()).toBe('{"survey":"SPI-TEST","agency":"PROV-A","queued":1}');
+  });
+});
