@@ -6,6 +6,7 @@ import { resultsPages } from './results/pages.js';
 import { monitoringPages } from './monitoring/pages.js';
 import { staffSession } from './staff/http.js';
 import { staffRoutes } from './staff/routes.js';
+import { adminPages } from './staff/adminPages.js';
 import { optOutPages } from './invitations/optOutPages.js';
 import { twilioWebhooks } from './invitations/webhooks.js';
 import { tokenGuard, type TokenGuardLimits } from './answering/tokenGuard.js';
@@ -77,6 +78,7 @@ export function createApp(dependencies: AppDependencies): Express {
 
   app.use(staffSession(db, clock));
   app.use(staffRoutes(db, clock, config.PUBLIC_URL.startsWith('https:')));
+  app.use(adminPages(db, clock));
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL }));
   app.use(
     monitoringPages(db, clock, {

@@ -18,6 +18,7 @@ import { importResponses } from './answering/paperEntry.js';
 import { addCorrection, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse } from './results/service.js';
 import { isExcluded } from './scoring/index.js';
 import { addStaff } from './staff/service.js';
+import { appendAudit } from './staff/store.js';
 import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText, requireSurvey } from './surveys/service.js';
 
 /** `npm run cli -- COMMAND [options]` (interfaces.md §2). Exit 0 = done, 1 = input rejected
@@ -297,6 +298,11 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
       positionals,
       parsed.values,
     );
+    // Every command that changes or exports something is audited (options only: no secrets pass as options).
+    if (!['invitations status', 'responses flagged'].includes(command)) {
+      const { help: _help, 'password-stdin': _stdin, ...detail } = parsed.values;
+      appendAudit(db, { at: clock.now().toISOString(), actor: 'cli', action: command.replace(' ', '.'), detail: { ...detail, ...(positionals[0] ? { file: positionals[0] } : {}) } });
+    }
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

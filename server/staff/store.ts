@@ -64,3 +64,31 @@ export function deleteExpiredSessions(db: Db, nowIso: string): void {
 export function appendAudit(db: Db, entry: { at: string; actor: string; action: string; detail?: Record<string, unknown> }): void {
   statement(db, 'INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)').run(entry.at, entry.actor, entry.action, JSON.stringify(entry.detail ?? {}));
 }
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  detail: string;
+}
+
+/** Newest first, filtered by action prefix and actor, paged by id. */
+export function listAudit(db: Db, filter: { action?: string; actor?: string; beforeId?: number; limit: number }): AuditEntry[] {
+  return statement(
+    db,
+    `SELECT id, at, actor, action, detail FROM audit_log
+      WHERE (? IS NULL OR action LIKE ? || '%') AND (? IS NULL OR actor LIKE '%' || ? || '%') AND (? IS NULL OR id < ?)
+      ORDER BY id DESC LIMIT ?`,
+  ).all(filter.action ?? null, filter.action ?? null, filter.actor ?? null, filter.actor ?? null, filter.beforeId ?? null, filter.beforeId ?? null, filter.limit) as AuditEntry[];
+}
+
+export function listStaff(db: Db): Omit<StaffUser, 'passwordHash'>[] {
+  return (statement(db, `${SELECT_USER} ORDER BY u.email`).all() as StaffUser[]).map(({ passwordHash: _omitted, ...user }) => user);
+}
+
+export function setStaffDisabled(db: Db, userId: number, disabledAt: string | null): boolean {
+  const changed = statement(db, 'UPDATE staff_users SET disabled_at = ? WHERE id = ?').run(disabledAt, userId).changes === 1;
+  if (disabledAt) statement(db, 'DELETE FROM staff_sessions WHERE user_id = ?').run(userId);
+  return changed;
+}

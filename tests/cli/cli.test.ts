@@ -150,6 +150,23 @@ describe('command line', () => {
     expect(csv[0]).toBe('code,name,status,index,index_raw,category,internal_responses,internal_component,external_responses,external_component');
     expect(csv[1]).toMatch(/^PROV-A,Provinsi A,ok,[\d.]+,[\d.]+,rentan,2,58\.33\d+,2,83\.33\d+$/);
     expect((await cli('results', '--survey', 'SPI-TEST', '--format', 'pdf')).code).toBe(2);
+
+    const audit = new Database(path.join(dir, 'cli.db'), { readonly: true });
+    expect(audit.prepare(`SELECT action FROM audit_log WHERE actor = 'cli' ORDER BY id`).pluck().all()).toEqual([
+      'survey.load', 'survey.open', 'agencies.import', 'responses.import', 'corrections.add', 'responses.clear-flags', 'results', 'results',
+    ]);
+    expect(JSON.parse(audit.prepare(`SELECT detail FROM audit_log WHERE action = 'corrections.add'`).pluck().get() as string)).toEqual({ survey: 'SPI-TEST', agency: 'PROV-A', reason: 'Kasus gratifikasi', points: '1,5' });
+    audit.close();
+  });
+
+  it('staff add reads the password from standard input', async () => {
+    await cli('agencies', 'import', file('agencies.csv', AGENCIES_CSV));
+    expect((await cli('staff', 'add', '--email', 'kota@example.id', '--role', 'liaison', '--agency', 'KOTA-B')).code).toBe(2);
+    let stdout = '';
+    const code = await runCli(['staff', 'add', '--email', 'Kota@Example.id', '--role', 'liaison', '--agency', 'KOTA-B', '--password-stdin'], { stdout: (text) => (stdout += text), stderr: () => {}, readStdin: async () => 'a-long-enough-password\n' }, environment, clock);
+    expect({ code, stdout }).toEqual({ code: 0, stdout: 'Account kota@example.id (liaison, KOTA-B) created.\n' });
+    const weak = await runCli(['staff', 'add', '--email', 'x@example.id', '--role', 'inspector', '--password-stdin'], { stdout: () => {}, stderr: () => {}, readStdin: async () => 'short' }, environment, clock);
+    expect(weak).toBe(1);
   });
 
   it('backup writes a consistent copy that opens and holds the data', async () => {

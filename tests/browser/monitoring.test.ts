@@ -1,0 +1,63 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { submitQuestionnaire } from '../../server/answering/service.js';
+import { queueInvitations } from '../../server/invitations/sending.js';
+import { addStaff } from '../../server/staff/service.js';
+import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { chromiumAvailable, launchChromium, phoneContext, seriousAxeViolations } from './chromium.js';
+
+let browser: Browser;
+let world: World;
+let server: Server;
+let baseUrl: string;
+
+beforeAll(async () => {
+  if (!chromiumAvailable) return;
+  browser = await launchChromium();
+  world = await createWorld();
+  await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+  queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, false);
+  world.db.prepare(`UPDATE messages SET state = 'sent', sent_at = created_at`).run();
+  submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
+  world.clock.advance(2 * 24 * 3600 * 1000);
+  server = world.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await browser?.close();
+  if (server) await new Promise((resolve) => server.close(resolve));
+  world?.cleanup();
+});
+
+describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
+  it('sign in → dashboard → agency drill-down → send reminders, axe clean on the way', async () => {
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    const audited: Record<string, unknown> = {};
+    await page.goto(`${baseUrl}/staff`);
+    await page.getByLabel('Email').fill('admin@example.id');
+    await page.getByLabel('Kata sandi').fill('admin-password-1');
+    await page.getByRole('button', { name: 'Masuk' }).click();
+    await page.getByRole('link', { name: 'Pemantauan respons' }).click();
+    await page.waitForURL(/\/staff\/monitoring\/SPI-TEST$/);
+    expect(await page.locator('tr[data-row="PROV-A/internal"] [data-rate]').textContent()).toBe('20%'); // 1 of 5 reached
+    audited.dashboard = await seriousAxeViolations(page);
+    await page.locator('tr[data-row="PROV-A/internal"]').getByRole('link', { name: 'Provinsi A' }).click();
+    await page.waitForURL(/\/agencies\/PROV-A$/);
+    expect(await page.getByRole('heading', { name: /Belum mengisi \(5\)/ }).count()).toBe(1);
+    expect(await page.getByRole('img', { name: /Penyelesaian per hari/ }).count()).toBe(1);
+    audited.drillDown = await seriousAxeViolations(page);
+    await page.getByRole('link', { name: 'Kirim pengingat' }).click();
+    expect(await page.getByText('4 responden akan menerima pengingat', { exact: false }).count()).toBe(1);
+    audited.confirm = await seriousAxeViolations(page);
+    await page.getByRole('button', { name: 'Ya, kirim 4 pengingat' }).click();
+    await page.waitForURL(/queued=4$/);
+    expect(await page.getByRole('status').filter({ hasText: '4 pengingat masuk antrean' }).count()).toBe(1);
+    expect(world.db.prepare(`SELECT COUNT(*) FROM messages WHERE kind = 'reminder'`).pluck().get()).toBe(4);
+    expect(audited).toEqual({ dashboard: [], drillDown: [], confirm: [] });
+    await context.close();
+  });
+});
