@@ -7,6 +7,8 @@ import { monitoringPages } from './monitoring/pages.js';
 import { staffSession } from './staff/http.js';
 import { staffRoutes } from './staff/routes.js';
 import { adminPages } from './staff/adminPages.js';
+import { managePages } from './surveys/pages.js';
+import { whatsappConfigured } from './invitations/delivery.js';
 import { optOutPages } from './invitations/optOutPages.js';
 import { twilioWebhooks } from './invitations/webhooks.js';
 import { tokenGuard, type TokenGuardLimits } from './answering/tokenGuard.js';
@@ -76,17 +78,17 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(respondentApi(answeringContext));
   app.use(twilioWebhooks(db, clock, logger, { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL }));
 
+  const composeSettings = {
+    secretKey: dependencies.secretKey,
+    publicUrl: config.PUBLIC_URL,
+    contentSids: { invitation: config.TWILIO_CONTENT_SID_INVITE, reminder: config.TWILIO_CONTENT_SID_REMINDER },
+  };
   app.use(staffSession(db, clock));
   app.use(staffRoutes(db, clock, config.PUBLIC_URL.startsWith('https:')));
   app.use(adminPages(db, clock));
+  app.use(managePages(db, clock, { secretKey: dependencies.secretKey, compose: composeSettings, whatsappConfigured: whatsappConfigured(config) }));
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL }));
-  app.use(
-    monitoringPages(db, clock, {
-      secretKey: dependencies.secretKey,
-      publicUrl: config.PUBLIC_URL,
-      contentSids: { invitation: config.TWILIO_CONTENT_SID_INVITE, reminder: config.TWILIO_CONTENT_SID_REMINDER },
-    }),
-  );
+  app.use(monitoringPages(db, clock, composeSettings));
 
   app.use((_request, _response, next) => next(new NotFoundError()));
   app.use(errorHandler(logger));

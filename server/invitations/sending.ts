@@ -51,10 +51,11 @@ function requireOpenForSending(db: Db, surveyCode: string) {
 /** Queues an invitation for every respondent not yet invited (running it twice adds nothing).
  * Channel: the one asked for, or WhatsApp when the respondent has a phone and WhatsApp is
  * configured (or they have no email), else email. */
-export function queueInvitations(db: Db, clock: Clock, filter: SendFilter & { channel?: Channel }, whatsappConfigured: boolean): QueueInvitationsResult {
+export function queueInvitations(db: Db, clock: Clock, filter: SendFilter & { channel?: Channel; dryRun?: boolean }, whatsappConfigured: boolean): QueueInvitationsResult & { firstInvitationId?: number } {
   const survey = requireOpenForSending(db, filter.surveyCode);
   const result: QueueInvitationsResult = { queued: { email: 0, whatsapp: 0 }, alreadyInvited: 0, skipped: { noContactForChannel: 0, optedOut: 0, completed: 0 } };
   const now = clock.now();
+  let firstInvitationId: number | undefined;
   db.transaction(() => {
     for (const candidate of candidates(db, survey.id, filter)) {
       if (candidate.invited) result.alreadyInvited++;
@@ -71,11 +72,15 @@ export function queueInvitations(db: Db, clock: Clock, filter: SendFilter & { ch
               ? 'email'
               : null;
         if (channel === null) result.skipped.noContactForChannel++;
-        else if (queueMessage(db, { invitationId: candidate.invitationId, channel, kind: 'invitation' }, now.getTime(), now.toISOString())) result.queued[channel]++;
+        // a dry run counts what would be queued (for the confirmation step) and writes nothing
+        else if (filter.dryRun || queueMessage(db, { invitationId: candidate.invitationId, channel, kind: 'invitation' }, now.getTime(), now.toISOString())) {
+          result.queued[channel]++;
+          firstInvitationId ??= candidate.invitationId;
+        }
       }
     }
   })();
-  return result;
+  return { ...result, firstInvitationId };
 }
 
 export interface ReminderOptions extends SendFilter {

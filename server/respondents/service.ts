@@ -12,7 +12,15 @@ import { insertRespondent, listContactKeys } from './store.js';
 /** Imports a survey's respondents file (interfaces.md §1) and gives each new respondent one
  * invitation. Duplicates (same email or phone in one agency and survey, in the file or already
  * registered) are reported and skipped, so re-importing a file changes nothing. */
-export async function importRespondents(db: Db, clock: Clock, secretKey: Buffer, surveyCode: string, content: Buffer): Promise<ImportReport> {
+export async function importRespondents(
+  db: Db,
+  clock: Clock,
+  secretKey: Buffer,
+  surveyCode: string,
+  content: Buffer,
+  /** an agency liaison may only import their own agency's respondents */
+  restrictToAgency?: string,
+): Promise<ImportReport> {
   const survey = requireSurvey(db, surveyCode);
   if (survey.status === 'closed') throw new InputError(`Survey ${survey.code} is closed: no respondents can be added.`);
   const table = await readTable(content);
@@ -50,6 +58,10 @@ export async function importRespondents(db: Db, clock: Clock, secretKey: Buffer,
       continue;
     }
     const agency = agencies.get(respondent.agencyCode.toLowerCase())!;
+    if (restrictToAgency && agency.code.toLowerCase() !== restrictToAgency.toLowerCase()) {
+      report.errors.push({ line: row.line, column: 'agency_code', message: `you can only import respondents of ${restrictToAgency}` });
+      continue;
+    }
     const keys: [string, string][] = [];
     if (respondent.email) keys.push(['email', `${agency.id}|e|${respondent.email}`]);
     if (respondent.phone) keys.push(['phone', `${agency.id}|p|${respondent.phone}`]);

@@ -99,7 +99,7 @@ const messageTemplateSchema = z.strictObject({
 });
 
 const surveyObjectSchema = z.strictObject({
-  code: code(/^[A-Za-z0-9_-]{2,40}$/, '[A-Za-z0-9_-]{2,40}'),
+  code: code(/^[A-Za-z0-9_-]{2,40}$/, '[A-Za-z0-9_-]{2,40}').refine((value) => value !== '_new', '"_new" is reserved'),
   title: localizedTextSchema,
   opens: isoDay,
   closes: isoDay,

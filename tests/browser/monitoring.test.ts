@@ -60,4 +60,27 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     expect(audited).toEqual({ dashboard: [], drillDown: [], confirm: [] });
     await context.close();
   });
+
+  it('uploads a respondents file with the progress bar (JavaScript) and shows the per-row report; axe clean', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, bypassCSP: true });
+    context.setDefaultTimeout(8_000);
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/staff/surveys/SPI-TEST/manage`);
+    await page.getByLabel('Email').fill('admin@example.id');
+    await page.getByLabel('Kata sandi').fill('admin-password-1');
+    await page.getByRole('button', { name: 'Masuk' }).click();
+    await page.waitForURL(/\/manage$/);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    const rows = Array.from({ length: 3000 }, (_, index) => `PROV-A,external,Pengguna ${index},pengguna${index}@example.id`).join('\n');
+    await page.locator('#respondents-file').setInputFiles({ name: 'responden.csv', mimeType: 'text/csv', buffer: Buffer.from(`agency_code,group,name,email\n${rows}\nNOPE,external,X,x@example.id\n`) });
+    const form = page.locator('form[action$="/respondents"]');
+    await form.getByRole('button', { name: 'Unggah dan impor' }).click();
+    await page.getByRole('heading', { name: 'Laporan impor' }).waitFor();
+    // sent by XMLHttpRequest with upload progress (the address did not change), not by a plain post
+    expect(page.url()).toMatch(/\/manage$/);
+    expect(await page.getByText('3001 baris dibaca: 3000 disimpan, 0 diperbarui, 0 duplikat, 1 ditolak.').count()).toBe(1);
+    expect(await page.getByText('line 3002, column agency_code: no agency with code "NOPE" is registered').count()).toBe(1);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await context.close();
+  });
 });

@@ -1,0 +1,162 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { importAgencies } from '../agencies/service.js';
+import { composeEmail, composeWhatsApp, type ComposeSettings } from '../invitations/compose.js';
+import { queueInvitations } from '../invitations/sending.js';
+import { findRecipient } from '../invitations/store.js';
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db.js';
+import { AppError, InputError, ValidationError } from '../platform/errors.js';
+import type { ImportReport } from '../platform/tabular.js';
+import { readUpload, type Upload } from '../platform/upload.js';
+import { importRespondents } from '../respondents/service.js';
+import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf, type SignedInStaff } from '../staff/http.js';
+import { appendAudit } from '../staff/store.js';
+import { localize } from './localize.js';
+import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText, requireSurvey } from './service.js';
+
+/** Everything the CLI does to a survey, in the browser: load a definition, open and close,
+ * import agencies and respondents (with a progress bar), and send invitations (count and a
+ * rendered preview first, then a confirmation). Liaisons act on their own agency only. */
+
+export interface ManageSettings {
+  secretKey: Buffer;
+  compose: ComposeSettings;
+  whatsappConfigured: boolean;
+}
+
+function checkUploadCsrf(response: Response, upload: Upload): void {
+  if (upload.fields._csrf !== currentStaff(response)!.csrfToken) throw new ForbiddenError('The form has expired. Reload the page and try again.');
+}
+
+function requireFile(upload: Upload): Buffer {
+  if (!upload.content || upload.content.length === 0) throw new InputError('Choose a file to upload.');
+  return upload.content;
+}
+
+/** The path segment that stands for "a survey not loaded yet". Survey codes are 2–40 characters of
+ * [A-Za-z0-9_-], so the underscore-led name cannot clash with a real code someone would choose. */
+const NEW = '_new';
+
+export function managePages(db: Db, clock: Clock, settings: ManageSettings): Router {
+  const router = Router();
+  const audit = (staff: SignedInStaff, action: string, detail: Record<string, unknown>) => appendAudit(db, { at: clock.now().toISOString(), actor: staff.email, action, detail });
+
+  function renderManage(request: Request, response: Response, status = 200, notice: { message?: string; problems?: { field: string; message: string }[]; error?: string } = {}) {
+    const { t, language } = staffTranslator(request, response);
+    if (request.params.survey === NEW) {
+      // no survey yet: the form to load the first definition, with the problems of the last try
+      return response.status(status).render('manage/load', { t, language, staff: currentStaff(response)!, wide: true, notice, scripts: ['/static/upload.js'] });
+    }
+    const survey = requireSurvey(db, String(request.params.survey));
+    response.status(status).render('manage/survey', {
+      t,
+      language,
+      staff: currentStaff(response)!,
+      wide: true,
+      survey,
+      surveyTitle: localize(survey.definition.title, language),
+      notice,
+      scripts: ['/static/upload.js', '/static/staff.js'],
+    });
+  }
+
+  function renderReport(request: Request, response: Response, backHref: string, report: ImportReport | null, refused?: string) {
+    const { t, language } = staffTranslator(request, response);
+    response.status(refused ? 422 : 200).render('manage/report', { t, language, staff: currentStaff(response)!, wide: true, report, refused, backHref });
+  }
+
+  router.get('/staff/surveys/:survey/manage', allow('administrator', 'liaison'), (request, response) => {
+    if (request.params.survey === NEW && currentStaff(response)!.role !== 'administrator') throw new ForbiddenError();
+    renderManage(request, response);
+  });
+
+  router.post('/staff/surveys/:survey/definition', allow('administrator'), async (request: Request, response: Response) => {
+    const upload = await readUpload(request);
+    checkUploadCsrf(response, upload);
+    try {
+      const { survey, outcome } = loadSurveyDefinition(db, clock, parseDefinitionText(requireFile(upload).toString('utf8')));
+      audit(currentStaff(response)!, 'survey.load', { survey: survey.code, outcome, version: survey.version });
+      const { t } = staffTranslator(request, response);
+      request.params.survey = survey.code;
+      renderManage(request, response, 200, { message: t('manage.loaded', { code: survey.code, outcome, status: survey.status, version: survey.version }) });
+    } catch (error) {
+      if (error instanceof ValidationError) return renderManage(request, response, 422, { error: error.message, problems: error.problems });
+      if (error instanceof AppError) return renderManage(request, response, error.status, { error: error.message });
+      throw error;
+    }
+  });
+
+  router.post('/staff/surveys/:survey/status', allow('administrator'), verifyCsrf, (request: Request, response: Response) => {
+    const wanted = z.object({ status: z.enum(['open', 'closed']) }).safeParse(request.body);
+    if (!wanted.success) return renderManage(request, response, 422, { error: 'status must be open or closed' });
+    const survey = changeSurveyStatus(db, clock, String(request.params.survey), wanted.data.status);
+    audit(currentStaff(response)!, `survey.${wanted.data.status === 'open' ? 'open' : 'close'}`, { survey: survey.code });
+    renderManage(request, response, 200, { message: `${survey.code}: ${staffTranslator(request, response).t(`staff.status.${survey.status}`)}` });
+  });
+
+  router.post('/staff/surveys/:survey/agencies', allow('administrator'), async (request: Request, response: Response) => {
+    const survey = requireSurvey(db, String(request.params.survey));
+    const upload = await readUpload(request);
+    checkUploadCsrf(response, upload);
+    const backHref = `/staff/surveys/${survey.code}/manage`;
+    try {
+      const report = await importAgencies(db, clock, requireFile(upload));
+      audit(currentStaff(response)!, 'agencies.import', { file: upload.fileName, rows: report.rows, stored: report.stored, updated: report.updated, rejected: report.rejected });
+      renderReport(request, response, backHref, report);
+    } catch (error) {
+      if (error instanceof AppError) return renderReport(request, response, backHref, null, error.message);
+      throw error;
+    }
+  });
+
+  router.post('/staff/surveys/:survey/respondents', allow('administrator', 'liaison'), async (request: Request, response: Response) => {
+    const survey = requireSurvey(db, String(request.params.survey));
+    const upload = await readUpload(request);
+    checkUploadCsrf(response, upload);
+    const staff = currentStaff(response)!;
+    const backHref = `/staff/surveys/${survey.code}/manage`;
+    try {
+      const report = await importRespondents(db, clock, settings.secretKey, survey.code, requireFile(upload), staff.role === 'liaison' ? staff.agencyCode! : undefined);
+      audit(staff, 'respondents.import', { survey: survey.code, file: upload.fileName, rows: report.rows, stored: report.stored, duplicates: report.duplicates, rejected: report.rejected });
+      renderReport(request, response, backHref, report);
+    } catch (error) {
+      if (error instanceof AppError) return renderReport(request, response, backHref, null, error.message);
+      throw error;
+    }
+  });
+
+  router.get('/staff/surveys/:survey/invitations', allow('administrator', 'liaison'), async (request: Request, response: Response) => {
+    const survey = requireSurvey(db, String(request.params.survey));
+    const staff = currentStaff(response)!;
+    const { t, language } = staffTranslator(request, response);
+    if (survey.status !== 'open') return renderManage(request, response, 409, { error: t('manage.not_open') });
+    const agencyCode = staff.role === 'liaison' ? staff.agencyCode! : undefined;
+    const plan = queueInvitations(db, clock, { surveyCode: survey.code, agencyCode, dryRun: true }, settings.whatsappConfigured);
+    let preview: { subject: string; text: string } | null = null;
+    const first = plan.firstInvitationId === undefined ? undefined : findRecipient(db, plan.firstInvitationId);
+    if (first) {
+      const recipient = { ...first, language: first.invitationLanguage ?? first.respondentLanguage };
+      const built =
+        first.phone && (settings.whatsappConfigured || !first.email)
+          ? { subject: 'WhatsApp', text: composeWhatsApp(settings.compose, recipient, 'invitation', survey.definition, survey.closesOn).previewText }
+          : await composeEmail(settings.compose, recipient, 'invitation', survey.definition, survey.closesOn).then((email) => ({ subject: email.subject, text: email.text }));
+      // the personal link is not the staff member's to use
+      preview = { subject: built.subject, text: built.text.replace(/\/r\/[A-Za-z0-9_-]{24}/g, '/r/…') };
+    }
+    response.render('manage/invitations', { t, language, staff, wide: true, survey, plan, preview, total: plan.queued.email + plan.queued.whatsapp });
+  });
+
+  router.post('/staff/surveys/:survey/invitations', allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
+    const survey = requireSurvey(db, String(request.params.survey));
+    const staff = currentStaff(response)!;
+    if (survey.status !== 'open') return renderManage(request, response, 409, { error: staffTranslator(request, response).t('manage.not_open') });
+    const agencyCode = staff.role === 'liaison' ? staff.agencyCode! : undefined;
+    const result = queueInvitations(db, clock, { surveyCode: survey.code, agencyCode }, settings.whatsappConfigured);
+    const count = result.queued.email + result.queued.whatsapp;
+    audit(staff, 'invitations.send', { survey: survey.code, agency: agencyCode ?? null, email: result.queued.email, whatsapp: result.queued.whatsapp });
+    response.redirect(303, agencyCode ? `/staff/monitoring/${survey.code}/agencies/${agencyCode}?invited=${count}` : `/staff/monitoring/${survey.code}?invited=${count}`);
+  });
+
+  return router;
+}

@@ -1,0 +1,84 @@
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addStaff } from '../../server/staff/service.js';
+import { testSurvey } from '../fixtures/survey.js';
+import { createWorld, type World } from '../helpers.js';
+
+let world: World;
+beforeEach(async () => {
+  world = await createWorld({ open: false });
+  await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+  await addStaff(world.db, world.clock, { email: 'kota@example.id', role: 'liaison', agencyCode: 'KOTA-B', password: 'liaison-password-1' });
+});
+afterEach(() => world.cleanup());
+
+async function signIn(email: string, password: string) {
+  const agent = request.agent(world.app);
+  await agent.post('/staff/login').type('form').send({ email, password }).expect(303);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec((await agent.get('/staff').expect(200)).text)![1]!;
+  return { agent, csrf };
+}
+
+describe('survey management in the browser', () => {
+  it('loads a definition by upload, listing every problem by path when it is refused', async () => {
+    const { agent, csrf } = await signIn('admin@example.id', 'admin-password-1');
+    const bad = testSurvey({ code: 'SPI-NEW' }) as unknown as Record<string, any>;
+    bad.groups.internal.weight = 0.9;
+    bad.questionnaires.internal.pages[0].items[0].dimension = 'nope';
+    const refused = await agent.post('/staff/surveys/_new/definition').field('_csrf', csrf).attach('file', Buffer.from(JSON.stringify(bad)), 'survey.json').expect(422);
+    expect(refused.text).toContain('<code>questionnaires.internal.pages[0].items[0].dimension</code>: dimension &#34;nope&#34; is not defined in &#34;dimensions&#34;');
+    expect(refused.text).toContain('<code>groups</code>: group weights must sum to 1');
+    await agent.post('/staff/surveys/_new/definition').field('_csrf', 'forged').attach('file', Buffer.from(JSON.stringify(testSurvey({ code: 'SPI-NEW' }))), 'survey.json').expect(403);
+    const loaded = await agent.post('/staff/surveys/_new/definition').field('_csrf', csrf).attach('file', Buffer.from(JSON.stringify(testSurvey({ code: 'SPI-NEW' }))), 'survey.json').expect(200);
+    expect(loaded.text).toContain('Survei SPI-NEW: created (status draft, versi kuesioner 1).');
+    expect(world.db.prepare(`SELECT code FROM surveys ORDER BY id`).pluck().all()).toEqual(['SPI-TEST', 'SPI-NEW']);
+  });
+
+  it('opens and closes a survey behind a confirmation and the CSRF token', async () => {
+    const { agent, csrf } = await signIn('admin@example.id', 'admin-password-1');
+    const page = await agent.get('/staff/surveys/SPI-TEST/manage').expect(200);
+    expect(page.text).toContain('data-confirm="Buka survei ini?');
+    await agent.post('/staff/surveys/SPI-TEST/status').type('form').send({ status: 'open' }).expect(403);
+    await agent.post('/staff/surveys/SPI-TEST/status').type('form').send({ _csrf: csrf, status: 'open' }).expect(200);
+    expect(world.db.prepare(`SELECT status FROM surveys WHERE code = 'SPI-TEST'`).pluck().get()).toBe('open');
+    expect(world.db.prepare(`SELECT action FROM audit_log WHERE action LIKE 'survey.%'`).pluck().all()).toEqual(['survey.open']);
+  });
+
+  it('imports agencies and respondents by upload with the per-row report; a liaison only their own agency', async () => {
+    const admin = await signIn('admin@example.id', 'admin-password-1');
+    const agencies = await admin.agent.post('/staff/surveys/SPI-TEST/agencies').field('_csrf', admin.csrf).attach('file', Buffer.from('code;name;kind\nKAB-C;Kabupaten C;regency\nbad code;X;city\n'), 'agencies.csv').expect(200);
+    expect(agencies.text).toContain('2 baris dibaca: 1 disimpan, 0 diperbarui, 0 duplikat, 1 ditolak.');
+    expect(agencies.text).toContain('line 3, column code: &#34;bad code&#34; must be 1–40 letters');
+    const refused = await admin.agent.post('/staff/surveys/SPI-TEST/agencies').field('_csrf', admin.csrf).attach('file', Buffer.from('kode,nama\nx,y\n'), 'agencies.csv').expect(422);
+    expect(refused.text).toContain('Berkas ditolak seluruhnya');
+    const empty = await admin.agent.post('/staff/surveys/SPI-TEST/agencies').field('_csrf', admin.csrf).expect(422);
+    expect(empty.text).toContain('Choose a file to upload.');
+
+    const liaison = await signIn('kota@example.id', 'liaison-password-1');
+    await liaison.agent.post('/staff/surveys/SPI-TEST/agencies').field('_csrf', liaison.csrf).attach('file', Buffer.from('code;name;kind\nKAB-D;D;regency\n'), 'agencies.csv').expect(403);
+    const respondents = await liaison.agent
+      .post('/staff/surveys/SPI-TEST/respondents')
+      .field('_csrf', liaison.csrf)
+      .attach('file', Buffer.from('agency_code,group,name,email\nKOTA-B,internal,Hana,hana@example.id\nPROV-A,internal,Iwan,iwan@example.id\n'), 'respondents.csv')
+      .expect(200);
+    expect(respondents.text).toContain('line 3, column agency_code: you can only import respondents of KOTA-B');
+    expect(world.db.prepare(`SELECT name FROM respondents WHERE name IN ('Hana', 'Iwan')`).pluck().all()).toEqual(['Hana']);
+  });
+
+  it('sends invitations: count and a rendered preview (link masked) first, then queued after confirmation', async () => {
+    const admin = await signIn('admin@example.id', 'admin-password-1');
+    await admin.agent.get('/staff/surveys/SPI-TEST/invitations').expect(409); // not open yet
+    await admin.agent.post('/staff/surveys/SPI-TEST/status').type('form').send({ _csrf: admin.csrf, status: 'open' }).expect(200);
+    const liaison = await signIn('kota@example.id', 'liaison-password-1');
+    const preview = await liaison.agent.get('/staff/surveys/SPI-TEST/invitations').expect(200);
+    expect(preview.text).toContain('1 undangan akan dikirim: 1 melalui email, 0 melalui WhatsApp.');
+    expect(preview.text).toContain('Undangan Survei Penilaian Integritas: Kota B');
+    expect(preview.text).toContain('/r/…');
+    expect(preview.text).not.toContain(world.tokens.get('Gita')!);
+    expect(world.db.prepare('SELECT COUNT(*) FROM messages').pluck().get()).toBe(0);
+    await liaison.agent.post('/staff/surveys/SPI-TEST/invitations').type('form').send({ _csrf: liaison.csrf }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/KOTA-B?invited=1');
+    expect(world.db.prepare(`SELECT r.name FROM messages m JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id`).pluck().all()).toEqual(['Gita']);
+    const adminPreview = await admin.agent.get('/staff/surveys/SPI-TEST/invitations').expect(200);
+    expect(adminPreview.text).toContain('6 undangan akan dikirim');
+  });
+});
