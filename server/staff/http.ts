@@ -4,7 +4,7 @@ import type { Db } from '../platform/db.js';
 import { AppError } from '../platform/errors.js';
 import { translator, type Translate } from '../platform/i18n.js';
 import { hashSessionId } from './service.js';
-import { findSession, type StaffRole, type StaffUser } from './store.js';
+import { findSession, setStaffLanguage, type StaffRole, type StaffUser } from './store.js';
 
 export const SESSION_COOKIE = 'integritas_staff';
 
@@ -38,9 +38,24 @@ export function staffSession(db: Db, clock: Clock): RequestHandler {
       const session = findSession(db, hashSessionId(sessionId), clock.now().toISOString());
       if (session) {
         const { passwordHash: _omitted, ...staff } = session;
+        // a language chosen with the switch is remembered on the account
+        const wanted = request.query.lang;
+        if ((wanted === 'id' || wanted === 'en') && wanted !== staff.language) {
+          setStaffLanguage(db, staff.id, wanted);
+          staff.language = wanted;
+        }
         response.locals.staff = staff satisfies SignedInStaff;
         response.locals.sessionId = sessionId;
       }
+    }
+    if (request.path.startsWith('/staff')) {
+      const current = request.query.lang === 'en' || request.query.lang === 'id' ? request.query.lang : ((response.locals.staff as SignedInStaff | undefined)?.language ?? 'id');
+      response.locals.languageLinks = (['id', 'en'] as const).map((code) => ({
+        code,
+        label: translator(code)(`lang.${code}`),
+        href: `${request.path}?${new URLSearchParams({ ...(request.query as Record<string, string>), lang: code }).toString()}`,
+        current: code === current,
+      }));
     }
     next();
   };

@@ -92,3 +92,7 @@ export function setStaffDisabled(db: Db, userId: number, disabledAt: string | nu
   if (disabledAt) statement(db, 'DELETE FROM staff_sessions WHERE user_id = ?').run(userId);
   return changed;
 }
+
+export function setStaffLanguage(db: Db, userId: number, language: string): void {
+  statement(db, 'UPDATE staff_users SET language = ? WHERE id = ?').run(language, userId);
+}

@@ -49,3 +49,25 @@ describe('staff accounts in the browser', () => {
     for (const token of world.tokens.values()) expect(everything).not.toContain(token);
   });
 });
+
+describe('staff language and cookies', () => {
+  it('the language switch is shown on staff pages and remembered on the account', async () => {
+    const { agent } = await signIn('admin@example.id', 'admin-password-1');
+    const home = await agent.get('/staff').expect(200);
+    expect(home.text).toMatch(/<a href="\/staff\?lang=en" lang="en" hreflang="en">English<\/a>/);
+    expect((await agent.get('/staff?lang=en').expect(200)).text).toContain('Staff home');
+    expect((await agent.get('/staff').expect(200)).text).toContain('Staff home');
+  });
+
+  it('session cookies are Secure when PUBLIC_URL is https', async () => {
+    const secureWorld = await createWorld({ env: { PUBLIC_URL: 'https://spi.example.id' } });
+    try {
+      await addStaff(secureWorld.db, secureWorld.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+      const response = await request(secureWorld.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(303);
+      expect(String(response.headers['set-cookie'])).toMatch(/; Secure/);
+      expect(response.headers['strict-transport-security']).toBeDefined();
+    } finally {
+      secureWorld.cleanup();
+    }
+  });
+});

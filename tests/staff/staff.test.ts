@@ -127,7 +127,7 @@ describe('results pages and exports', () => {
     expect(page.text).toContain('<th scope="col">Dimension</th>');
     // internal transparency: Ani (66.6667 + 100) / 2 = 83.33335, Budi (0 + 33.3333) / 2 = 16.66665 → 50.00 (n 2)
     expect(page.text).toMatch(/<td>Transparency<\/td><td class="num">50\.00<\/td><td class="num">2<\/td>/);
-    const method = await agent.get('/staff/results/SPI-TEST/agencies/PROV-A/method').expect(200);
+    const method = await agent.get('/staff/results/SPI-TEST/agencies/PROV-A/method?lang=id').expect(200); // the English chosen above is remembered otherwise
     expect(method.text).toContain('Langkah 3');
     expect(method.text).toContain('Indeks mentah = jumlah (bobot kelompok × komponen)');
     const csv = await agent.get('/staff/results/SPI-TEST/export.csv').expect(200);
