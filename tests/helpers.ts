@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp } from '../server/app.js';
@@ -82,4 +84,23 @@ export async function createWorld(options: { survey?: SurveyDefinition; now?: st
 /** A complete, valid set of answers for the internal questionnaire of the test survey. */
 export function completeInternalAnswers(): Record<string, unknown> {
   return { I_TR_1: '3', I_TR_2: '4', I_GATE: 'yes', I_PBJ_SAME: '2', I_PBJ_1: '1', I_CHANNELS: ['wbs', 'lapor'], I_YEARS: 7, I_NOTE: 'Baik' };
+}
+
+/** Signs a staff member in through the real form; returns the agent and the session's CSRF token. */
+export async function signInStaff(app: World['app'], email: string, password: string): Promise<{ agent: ReturnType<typeof request.agent>; csrf: string }> {
+  const agent = request.agent(app);
+  await agent.post('/staff/login').type('form').send({ email, password }).expect(303);
+  const home = await agent.get('/staff').expect(200);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(home.text)![1]!;
+  return { agent, csrf };
+}
+
+/** Serves a world's app on a free loopback port (for the browser tests). */
+export async function serveWorld(world: World): Promise<{ baseUrl: string; close: () => Promise<void> }> {
+  const server = world.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

@@ -124,3 +124,12 @@ export function cancelPendingMessages(db: Db, invitationId: number, reason: stri
       WHERE invitation_id = ? AND state = 'queued'`,
   ).run(reason, nowIso, invitationId).changes;
 }
+
+/** Per invitation, the best state its messages reached (5 delivered, 4 sent, 3 queued or sending,
+ * 2 bounced, 1 failed, 0 cancelled) and how many messages it has: the base of every delivery count. */
+export const DELIVERY_STATE_CTE = `WITH delivery AS (
+  SELECT invitation_id,
+         MAX(CASE state WHEN 'delivered' THEN 5 WHEN 'sent' THEN 4 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3
+                        WHEN 'bounced' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END) AS best,
+         COUNT(*) AS messages
+    FROM messages GROUP BY invitation_id)`;

@@ -3,7 +3,7 @@ import { statement, type Db } from '../platform/db.js';
 import { InputError } from '../platform/errors.js';
 import { requireSurvey } from '../surveys/service.js';
 import { listSurveys } from '../surveys/store.js';
-import { cancelPendingMessages, queueMessage, type Channel } from './outboxStore.js';
+import { cancelPendingMessages, DELIVERY_STATE_CTE, queueMessage, type Channel } from './outboxStore.js';
 import { findInvitationIdsByPhone, setOptedOut } from './store.js';
 
 /** Who gets what: invitations, reminders, opt-outs, and the delivery counts. */
@@ -193,11 +193,7 @@ export function invitationStatus(db: Db, surveyCode: string): StatusRow[] {
   const survey = requireSurvey(db, surveyCode);
   return statement(
     db,
-    `WITH delivery AS (
-       SELECT invitation_id,
-              MAX(CASE state WHEN 'delivered' THEN 5 WHEN 'sent' THEN 4 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3
-                             WHEN 'bounced' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END) AS best
-         FROM messages GROUP BY invitation_id)
+    `${DELIVERY_STATE_CTE}
      SELECT a.code AS agency, r.group_code AS "group", COUNT(*) AS respondents,
             SUM(IFNULL(d.best, 0) = 3) AS queued, SUM(IFNULL(d.best, 0) = 4) AS sent, SUM(IFNULL(d.best, 0) = 5) AS delivered,
             SUM(IFNULL(d.best, 0) = 1) AS failed, SUM(IFNULL(d.best, 0) = 2) AS bounced,

@@ -1,3 +1,4 @@
+import { DELIVERY_STATE_CTE } from '../invitations/outboxStore.js';
 import { statement, type Db } from '../platform/db.js';
 
 /** Counts for the monitoring dashboard, from invitations and messages only: never from answers. */
@@ -21,12 +22,7 @@ export interface AgencyGroupRow extends FunnelCounts {
   group: string;
 }
 
-const DELIVERY = `WITH delivery AS (
-  SELECT invitation_id,
-         MAX(CASE state WHEN 'delivered' THEN 5 WHEN 'sent' THEN 4 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3
-                        WHEN 'bounced' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END) AS best,
-         COUNT(*) AS messages
-    FROM messages GROUP BY invitation_id)`;
+
 
 // invited: an invitation was queued for them (even one cancelled by an opt-out before it left), or
 // they answered through a link handed out by other means
@@ -43,7 +39,7 @@ const FUNNEL = `COUNT(*) AS respondents,
 export function agencyGroupCounts(db: Db, surveyId: number, agencyCode: string | null = null): AgencyGroupRow[] {
   return statement(
     db,
-    `${DELIVERY}
+    `${DELIVERY_STATE_CTE}
      SELECT a.code AS agencyCode, a.name AS agencyName, a.kind, p.code AS parentCode, r.group_code AS "group", ${FUNNEL}
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
@@ -59,7 +55,7 @@ export function agencyGroupCounts(db: Db, surveyId: number, agencyCode: string |
 export function unitCounts(db: Db, surveyId: number, agencyId: number): (FunnelCounts & { unit: string | null })[] {
   return statement(
     db,
-    `${DELIVERY}
+    `${DELIVERY_STATE_CTE}
      SELECT u.name AS unit, ${FUNNEL}
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
@@ -97,7 +93,7 @@ export interface NonResponder {
 export function nonResponders(db: Db, surveyId: number, agencyId: number): NonResponder[] {
   const rows = statement(
     db,
-    `${DELIVERY}
+    `${DELIVERY_STATE_CTE}
      SELECT r.name, r.group_code AS "group", u.name AS unit, r.email, r.phone,
             CASE IFNULL(d.best, 0) WHEN 5 THEN 'delivered' WHEN 4 THEN 'sent' WHEN 3 THEN 'queued' WHEN 2 THEN 'bounced' WHEN 1 THEN 'failed' ELSE 'not_invited' END AS delivery,
             (SELECT COUNT(*) FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'reminder' AND m.state IN ('sent', 'delivered')) AS reminders,

@@ -1,16 +1,14 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 import { queueInvitations } from '../../server/invitations/sending.js';
 import { addStaff } from '../../server/staff/service.js';
-import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { completeInternalAnswers, createWorld, type World, serveWorld } from '../helpers.js';
 import { chromiumAvailable, launchChromium, phoneContext, seriousAxeViolations } from './chromium.js';
 
 let browser: Browser;
 let world: World;
-let server: Server;
+let served: Awaited<ReturnType<typeof serveWorld>> | undefined;
 let baseUrl: string;
 
 beforeAll(async () => {
@@ -22,13 +20,12 @@ beforeAll(async () => {
   world.db.prepare(`UPDATE messages SET state = 'sent', sent_at = created_at`).run();
   submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
   world.clock.advance(2 * 24 * 3600 * 1000);
-  server = world.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serveWorld(world);
+  baseUrl = served.baseUrl;
 });
 afterAll(async () => {
   await browser?.close();
-  if (server) await new Promise((resolve) => server.close(resolve));
+  await served?.close();
   world?.cleanup();
 });
 

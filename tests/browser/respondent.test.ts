@@ -1,13 +1,11 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createWorld, type World } from '../helpers.js';
+import { createWorld, type World, serveWorld } from '../helpers.js';
 import { chromiumAvailable, launchChromium, phoneContext, seriousAxeViolations } from './chromium.js';
 
 let browser: Browser;
 let world: World;
-let server: Server;
+let served: Awaited<ReturnType<typeof serveWorld>> | undefined;
 let baseUrl: string;
 
 beforeAll(async () => {
@@ -18,12 +16,11 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   world = await createWorld();
-  server = world.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serveWorld(world);
+  baseUrl = served.baseUrl;
 });
 afterEach(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await served?.close();
   world.cleanup();
 });
 

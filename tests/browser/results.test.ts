@@ -1,15 +1,13 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 import { addStaff } from '../../server/staff/service.js';
-import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { completeInternalAnswers, createWorld, type World, serveWorld } from '../helpers.js';
 import { chromiumAvailable, launchChromium, phoneContext, seriousAxeViolations } from './chromium.js';
 
 let browser: Browser;
 let world: World;
-let server: Server;
+let served: Awaited<ReturnType<typeof serveWorld>> | undefined;
 let baseUrl: string;
 
 beforeAll(async () => {
@@ -22,13 +20,12 @@ beforeAll(async () => {
   submitQuestionnaire(context, world.tokens.get('Budi')!, { ...completeInternalAnswers(), I_TR_1: '2' });
   const { importResponses } = await import('../../server/answering/paperEntry.js');
   await importResponses(world.db, world.clock, 'Asia/Jakarta', 'SPI-TEST', Buffer.from('agency_code,group,entry_id,duration_seconds,E_TR_1\nPROV-A,external,E1,10,4\n')); // a speeder, for the review table
-  server = world.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serveWorld(world);
+  baseUrl = served.baseUrl;
 });
 afterAll(async () => {
   await browser?.close();
-  if (server) await new Promise((resolve) => server.close(resolve));
+  await served?.close();
   world?.cleanup();
 });
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addStaff } from '../../server/staff/service.js';
-import { createWorld, type World } from '../helpers.js';
+import { createWorld, type World, signInStaff } from '../helpers.js';
 
 let world: World;
 beforeEach(async () => {
@@ -11,22 +11,16 @@ beforeEach(async () => {
 });
 afterEach(() => world.cleanup());
 
-async function signIn(email: string, password: string) {
-  const agent = request.agent(world.app);
-  await agent.post('/staff/login').type('form').send({ email, password }).expect(303);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec((await agent.get('/staff').expect(200)).text)![1]!;
-  return { agent, csrf };
-}
 
 describe('staff accounts in the browser', () => {
   it('an administrator creates accounts (errors named by field), disables one (its sessions end) and cannot disable themselves', async () => {
-    const { agent, csrf } = await signIn('admin@example.id', 'admin-password-1');
+    const { agent, csrf } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     const refused = await agent.post('/staff/users').type('form').send({ _csrf: csrf, email: 'kota@example.id', role: 'liaison', agency: '', password: 'short' }).expect(422);
     expect(refused.text).toContain('password: must be at least 10 characters');
     expect(refused.text).toContain('agency: a liaison needs --agency');
     expect(refused.text).toContain('value="kota@example.id"'); // what was typed is kept
     await agent.post('/staff/users').type('form').send({ _csrf: csrf, email: 'kota@example.id', role: 'liaison', agency: 'KOTA-B', password: 'liaison-password-1' }).expect(200);
-    const inspectorSession = await signIn('inspektur@example.id', 'inspector-password-1');
+    const inspectorSession = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
     const inspectorId = world.db.prepare(`SELECT id FROM staff_users WHERE email = 'inspektur@example.id'`).pluck().get();
     const page = await agent.post(`/staff/users/${inspectorId}/disable`).type('form').send({ _csrf: csrf }).expect(200);
     expect(page.text).toContain('data-confirm=');
@@ -38,10 +32,10 @@ describe('staff accounts in the browser', () => {
   });
 
   it('the audit log is for administrators, filterable, and never holds passwords or tokens', async () => {
-    const inspector = await signIn('inspektur@example.id', 'inspector-password-1');
+    const inspector = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
     await inspector.agent.get('/staff/audit').expect(403);
     await inspector.agent.get('/staff/users').expect(403);
-    const { agent } = await signIn('admin@example.id', 'admin-password-1');
+    const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     const page = await agent.get('/staff/audit?action=staff.sign_in').expect(200);
     expect([...page.text.matchAll(/data-audit="([^"]+)"/g)].map((match) => match[1])).toEqual(['staff.sign_in', 'staff.sign_in']);
     const everything = world.db.prepare('SELECT detail FROM audit_log').pluck().all().join('\n');
@@ -52,7 +46,7 @@ describe('staff accounts in the browser', () => {
 
 describe('staff language and cookies', () => {
   it('the language switch is shown on staff pages and remembered on the account', async () => {
-    const { agent } = await signIn('admin@example.id', 'admin-password-1');
+    const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     const home = await agent.get('/staff').expect(200);
     expect(home.text).toMatch(/<a href="\/staff\?lang=en" lang="en" hreflang="en">English<\/a>/);
     expect((await agent.get('/staff?lang=en').expect(200)).text).toContain('Staff home');

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addStaff } from '../../server/staff/service.js';
-import { createWorld, type World } from '../helpers.js';
+import { createWorld, type World, signInStaff } from '../helpers.js';
 
 /** Walks every registered staff route and checks the access policy on each, so a new route
  * cannot forget it: anonymous → the sign-in page; a liaison of one agency → 403/404 for another
@@ -33,12 +33,6 @@ afterAll(() => world.cleanup());
 const concrete = (path: string) => path.replace(':survey', 'SPI-TEST').replace(':code', 'PROV-A').replace(':format', 'csv');
 const staffRoutes = () => routes.filter((route) => route.path.startsWith('/staff') && route.path !== '/staff/login');
 
-async function signedIn(email: string, password: string) {
-  const agent = request.agent(world.app);
-  await agent.post('/staff/login').type('form').send({ email, password }).expect(303);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec((await agent.get('/staff').expect(200)).text)![1]!;
-  return { agent, csrf };
-}
 
 describe('the access policy on every staff route', () => {
   it('found the staff routes', () => {
@@ -54,7 +48,7 @@ describe('the access policy on every staff route', () => {
   });
 
   it("a liaison of KOTA-B cannot reach anything of PROV-A", async () => {
-    const { agent, csrf } = await signedIn('kota@example.id', 'liaison-password-1');
+    const { agent, csrf } = await signInStaff(world.app, 'kota@example.id', 'liaison-password-1');
     for (const route of staffRoutes().filter((candidate) => candidate.path.includes(':code'))) {
       const response = await agent[route.method as 'get' | 'post'](concrete(route.path)).type('form').send({ _csrf: csrf });
       expect({ route, forbidden: [403, 404].includes(response.status) }).toEqual({ route, forbidden: true });
@@ -62,7 +56,7 @@ describe('the access policy on every staff route', () => {
   });
 
   it('an inspector has no write action (logout aside)', async () => {
-    const { agent, csrf } = await signedIn('inspektur@example.id', 'inspector-password-1');
+    const { agent, csrf } = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
     for (const route of staffRoutes().filter((candidate) => candidate.method !== 'get' && candidate.path !== '/staff/logout')) {
       const response = await agent[route.method as 'post'](concrete(route.path)).type('form').send({ _csrf: csrf, reason: 'x', points: '1', agency: 'PROV-A', response: 'x', action: 'exclude' });
       expect({ route, status: response.status }).toEqual({ route, status: 403 });

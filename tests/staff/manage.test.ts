@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addStaff } from '../../server/staff/service.js';
 import { testSurvey } from '../fixtures/survey.js';
-import { createWorld, type World } from '../helpers.js';
+import { createWorld, type World, signInStaff } from '../helpers.js';
 
 let world: World;
 beforeEach(async () => {
@@ -12,16 +12,10 @@ beforeEach(async () => {
 });
 afterEach(() => world.cleanup());
 
-async function signIn(email: string, password: string) {
-  const agent = request.agent(world.app);
-  await agent.post('/staff/login').type('form').send({ email, password }).expect(303);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec((await agent.get('/staff').expect(200)).text)![1]!;
-  return { agent, csrf };
-}
 
 describe('survey management in the browser', () => {
   it('loads a definition by upload, listing every problem by path when it is refused', async () => {
-    const { agent, csrf } = await signIn('admin@example.id', 'admin-password-1');
+    const { agent, csrf } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     const bad = testSurvey({ code: 'SPI-NEW' }) as unknown as Record<string, any>;
     bad.groups.internal.weight = 0.9;
     bad.questionnaires.internal.pages[0].items[0].dimension = 'nope';
@@ -35,7 +29,7 @@ describe('survey management in the browser', () => {
   });
 
   it('opens and closes a survey behind a confirmation and the CSRF token', async () => {
-    const { agent, csrf } = await signIn('admin@example.id', 'admin-password-1');
+    const { agent, csrf } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     const page = await agent.get('/staff/surveys/SPI-TEST/manage').expect(200);
     expect(page.text).toContain('data-confirm="Buka survei ini?');
     await agent.post('/staff/surveys/SPI-TEST/status').type('form').send({ status: 'open' }).expect(403);
@@ -45,7 +39,7 @@ describe('survey management in the browser', () => {
   });
 
   it('imports agencies and respondents by upload with the per-row report; a liaison only their own agency', async () => {
-    const admin = await signIn('admin@example.id', 'admin-password-1');
+    const admin = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     const agencies = await admin.agent.post('/staff/surveys/SPI-TEST/agencies').field('_csrf', admin.csrf).attach('file', Buffer.from('code;name;kind\nKAB-C;Kabupaten C;regency\nbad code;X;city\n'), 'agencies.csv').expect(200);
     expect(agencies.text).toContain('2 baris dibaca: 1 disimpan, 0 diperbarui, 0 duplikat, 1 ditolak.');
     expect(agencies.text).toContain('line 3, column code: &#34;bad code&#34; must be 1–40 letters');
@@ -54,7 +48,7 @@ describe('survey management in the browser', () => {
     const empty = await admin.agent.post('/staff/surveys/SPI-TEST/agencies').field('_csrf', admin.csrf).expect(422);
     expect(empty.text).toContain('Choose a file to upload.');
 
-    const liaison = await signIn('kota@example.id', 'liaison-password-1');
+    const liaison = await signInStaff(world.app, 'kota@example.id', 'liaison-password-1');
     await liaison.agent.post('/staff/surveys/SPI-TEST/agencies').field('_csrf', liaison.csrf).attach('file', Buffer.from('code;name;kind\nKAB-D;D;regency\n'), 'agencies.csv').expect(403);
     const respondents = await liaison.agent
       .post('/staff/surveys/SPI-TEST/respondents')
@@ -66,10 +60,10 @@ describe('survey management in the browser', () => {
   });
 
   it('sends invitations: count and a rendered preview (link masked) first, then queued after confirmation', async () => {
-    const admin = await signIn('admin@example.id', 'admin-password-1');
+    const admin = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     await admin.agent.get('/staff/surveys/SPI-TEST/invitations').expect(409); // not open yet
     await admin.agent.post('/staff/surveys/SPI-TEST/status').type('form').send({ _csrf: admin.csrf, status: 'open' }).expect(200);
-    const liaison = await signIn('kota@example.id', 'liaison-password-1');
+    const liaison = await signInStaff(world.app, 'kota@example.id', 'liaison-password-1');
     const preview = await liaison.agent.get('/staff/surveys/SPI-TEST/invitations').expect(200);
     expect(preview.text).toContain('1 undangan akan dikirim: 1 melalui email, 0 melalui WhatsApp.');
     expect(preview.text).toContain('Undangan Survei Penilaian Integritas: Kota B');

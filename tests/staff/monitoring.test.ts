@@ -6,7 +6,7 @@ import { optOutInvitation } from '../../server/invitations/sending.js';
 import { agencyGroupCounts } from '../../server/monitoring/store.js';
 import { responseRate } from '../../server/monitoring/rates.js';
 import { addStaff } from '../../server/staff/service.js';
-import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { completeInternalAnswers, createWorld, type World, signInStaff } from '../helpers.js';
 
 let world: World;
 const invitationOf = (name: string) => world.db.prepare(`SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name = ?`).pluck().get(name) as number;
@@ -36,12 +36,6 @@ beforeEach(async () => {
 });
 afterEach(() => world.cleanup());
 
-async function signIn(email: string, password: string) {
-  const agent = request.agent(world.app);
-  await agent.post('/staff/login').type('form').send({ email, password }).expect(303);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec((await agent.get('/staff').expect(200)).text)![1]!;
-  return { agent, csrf };
-}
 
 describe('monitoring figures', () => {
   it('counts every state of the fixture and computes the response rate from invitations only', () => {
@@ -59,7 +53,7 @@ describe('monitoring figures', () => {
   });
 
   it('the dashboard shows them, sorts by the lowest rate, filters, and exports; it refreshes itself', async () => {
-    const { agent } = await signIn('inspektur@example.id', 'inspector-password-1');
+    const { agent } = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
     const page = await agent.get('/staff/monitoring/SPI-TEST?lang=en').expect(200);
     expect(page.text).toContain('<noscript><meta http-equiv="refresh" content="30"></noscript>');
     expect(page.text).toContain('/static/refresh.js');
@@ -76,7 +70,7 @@ describe('monitoring figures', () => {
   });
 
   it('the drill-down lists non-responders (names and channels, never answers) and per unit counts from invitations', async () => {
-    const { agent } = await signIn('prov@example.id', 'liaison-password-1');
+    const { agent } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
     await agent.get('/staff/monitoring/SPI-TEST').expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A');
     const page = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200);
     expect(page.text).toContain('Belum mengisi (5)');
@@ -90,9 +84,9 @@ describe('monitoring figures', () => {
 
   it('send reminders: count and preview first, confirmation, then queued and audited; inspectors cannot', async () => {
     world.clock.advance(2 * 24 * 3600 * 1000);
-    const inspector = await signIn('inspektur@example.id', 'inspector-password-1');
+    const inspector = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
     await inspector.agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/reminders').expect(403);
-    const { agent, csrf } = await signIn('prov@example.id', 'liaison-password-1');
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
     const confirm = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/reminders').expect(200);
     // Budi only: Ani answered, Cici and Dodi were never reached, Eka opted out
     expect(confirm.text).toContain('1 responden akan menerima pengingat');

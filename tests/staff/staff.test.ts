@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addStaff } from '../../server/staff/service.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
-import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { completeInternalAnswers, createWorld, type World, signInStaff } from '../helpers.js';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 
 let world: World;
@@ -16,13 +16,7 @@ afterEach(() => world.cleanup());
 
 const passwords: Record<string, string> = { 'admin@example.id': 'admin-password-1', 'inspektur@example.id': 'inspector-password-1', 'kota@example.id': 'liaison-password-1' };
 
-async function signIn(email: string): Promise<{ agent: ReturnType<typeof request.agent>; csrf: string }> {
-  const agent = request.agent(world.app);
-  await agent.post('/staff/login').type('form').send({ email, password: passwords[email], next: '/staff' }).expect(303).expect('Location', '/staff');
-  const home = await agent.get('/staff').expect(200);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(home.text)![1]!;
-  return { agent, csrf };
-}
+const signIn = (email: string) => signInStaff(world.app, email, passwords[email]!);
 
 const cookieOf = (response: request.Response) => String(response.headers['set-cookie'] ?? '').match(/integritas_staff=([^;]+)/)?.[1];
 
