@@ -51,7 +51,7 @@ export async function loadDemo(db: Db, clock: Clock, secretKey: Buffer, publicUr
 }
 
 /** A small deterministic random source, so the demo looks the same on every machine. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed;
   return () => {
     state = (state * 1664525 + 1013904223) % 4294967296;
@@ -60,7 +60,7 @@ function seededRandom(seed: number): () => number {
 }
 
 /** A complete, valid set of answers, leaning towards better answers for higher `tilt` (0..1). */
-function demoAnswers(questionnaire: Questionnaire, random: () => number, tilt: number): Answers {
+export function demoAnswers(questionnaire: Questionnaire, random: () => number, tilt: number): Answers {
   const answers: Answers = {};
   for (const item of questionnaireItems(questionnaire)) {
     if (!visibleItemCodes(questionnaire, answers).has(item.code)) continue;

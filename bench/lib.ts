@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Shared pieces of the benchmarks: a bounded load client, percentiles, a server child process
+ * with its peak memory. Traffic only ever goes to 127.0.0.1. */
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export interface LoadResult {
+  cycles: number;
+  requests: number;
+  seconds: number;
+  latenciesMs: number[];
+  errors: number;
+}
+
+/** Runs `cycles` cycles at `concurrency`; each cycle is a list of requests run in order. */
+export async function runLoad(concurrency: number, cycles: number, cycle: (index: number, record: (ms: number, ok: boolean) => void) => Promise<void>): Promise<LoadResult> {
+  const latenciesMs: number[] = [];
+  let requests = 0;
+  let errors = 0;
+  let next = 0;
+  const record = (ms: number, ok: boolean) => {
+    requests++;
+    latenciesMs.push(ms);
+    if (!ok) errors++;
+  };
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const index = next++;
+        if (index >= cycles) return;
+        await cycle(index, record);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latenciesMs.sort((a, b) => a - b);
+  return { cycles, requests, seconds, latenciesMs, errors };
+}
+
+/** One timed HTTP request on loopback. */
+export async function timed(record: (ms: number, ok: boolean) => void, url: string, init?: RequestInit, expected = [200, 201]): Promise<Response> {
+  const started = process.hrtime.bigint();
+  const response = await fetch(url, init);
+  await response.arrayBuffer();
+  record(Number(process.hrtime.bigint() - started) / 1e6, expected.includes(response.status));
+  return response;
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  /** peak resident memory so far, in MB (VmHWM) */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts a node script and waits for a line carrying `"port":N`. */
+export async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let started = false;
+  // once started, the output (request logs) is read and dropped, not kept
+  child.stdout!.on('data', (chunk) => (started ? undefined : (output += chunk)));
+  child.stderr!.on('data', (chunk) => (started ? process.stderr.write(chunk) : (output += chunk)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start:\n' + output)), 30_000);
+    const check = () => {
+      const match = /"port":(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        started = true;
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    child.on('exit', () => {
+      if (!started) reject(new Error('server exited:\n' + output));
+    });
+  });
+  return {
+    child,
+    baseUrl: `http://127.0.0.1:${port}`,
+    peakRssMb() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export interface Figure {
+  id: string;
+  name: string;
+  value: number;
+  unit: string;
+  target?: string;
+  met?: boolean;
+}
+
+export function report(figure: Figure): Figure {
+  const verdict = figure.met === undefined ? '' : figure.met ? '  [met]' : '  [MISSED]';
+  console.log(`${figure.id.padEnd(4)} ${figure.name.padEnd(58)} ${figure.value.toFixed(figure.value >= 100 ? 0 : 2).padStart(10)} ${figure.unit.padEnd(10)} ${figure.target ? 'target ' + figure.target : ''}${verdict}`);
+  return figure;
+}
