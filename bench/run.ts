@@ -19,6 +19,7 @@ import { openDatabase, type Db } from '../server/platform/db.js';
 import { createLogger } from '../server/platform/logger.js';
 import { importRespondents } from '../server/respondents/service.js';
 import { computeResults } from '../server/results/service.js';
+import { dimensionScoresOf } from '../server/scoring/index.js';
 import { addStaff } from '../server/staff/service.js';
 import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText } from '../server/surveys/service.js';
 import type { SurveyDefinition } from '../server/surveys/schema.js';
@@ -122,8 +123,9 @@ function fillNationalRound(db: Db, agencies: number, responses: number): void {
     const insertAgency = db.prepare(`INSERT INTO agencies (code, name, kind, created_at) VALUES (?, ?, 'city', ?)`);
     const insertRespondent = db.prepare(`INSERT INTO respondents (survey_id, agency_id, group_code, name, email, created_at) VALUES (?, ?, ?, '', ?, ?)`);
     const insertInvitation = db.prepare(`INSERT INTO invitations (respondent_id, survey_id, token_seed, token_hash, status, completed_on) VALUES (?, ?, ?, ?, ?, ?)`);
-    const insertResponse = db.prepare(`INSERT INTO responses (id, survey_id, agency_id, group_code, questionnaire_version, submitted_on, source) VALUES (?, ?, ?, ?, 1, ?, 'web')`);
+    const insertResponse = db.prepare(`INSERT INTO responses (id, survey_id, agency_id, group_code, questionnaire_version, submitted_on, source, scored) VALUES (?, ?, ?, ?, 1, ?, 'web', 1)`);
     const insertAnswer = db.prepare(`INSERT INTO response_answers (response_id, item_code, value_json) VALUES (?, ?, ?)`);
+    const insertScore = db.prepare(`INSERT INTO response_scores (response_id, dimension, score) VALUES (?, ?, ?)`);
     const now = new Date().toISOString();
     const agencyIds = Array.from({ length: agencies }, (_, index) => Number(insertAgency.run(`KOTA-${String(index).padStart(4, '0')}`, `Kota ${index}`, now).lastInsertRowid));
     for (let index = 0; index < responses; index++) {
@@ -134,7 +136,11 @@ function fillNationalRound(db: Db, agencies: number, responses: number): void {
       const id = newResponseId();
       insertResponse.run(id, survey.id, agencyId, group, today);
       const tilt = (agencyId % 7) / 7;
-      for (let item = 0; item < 30; item++) insertAnswer.run(id, `${group}_${item}`, JSON.stringify(String(1 + Math.min(4, Math.floor((tilt + random()) * 2.5)))));
+      const answers: Record<string, string> = {};
+      for (let item = 0; item < 30; item++) answers[`${group}_${item}`] = String(1 + Math.min(4, Math.floor((tilt + random()) * 2.5)));
+      for (const [code, value] of Object.entries(answers)) insertAnswer.run(id, code, JSON.stringify(value));
+      // what the submission transaction stores with every response (migration 005)
+      for (const [dimension, score] of dimensionScoresOf(survey.definition.questionnaires[group]!, answers)) insertScore.run(id, dimension, score);
     }
   })();
 }

@@ -4,6 +4,7 @@ import { statement, type Db } from '../platform/db.js';
 import { InputError } from '../platform/errors.js';
 import { translator } from '../platform/i18n.js';
 import { emptyReport, readTable, requireColumns, type ImportReport, type RowProblem, type TableRow } from '../platform/tabular.js';
+import { dimensionScoresOf } from '../scoring/index.js';
 import { qualityFlags } from '../scoring/quality.js';
 import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
@@ -150,6 +151,7 @@ export async function importResponses(db: Db, clock: Clock, timeZone: string, su
           flagStraightliner: flags.straightliner,
         },
         response.answers,
+        dimensionScoresOf(questionnaire, response.answers),
       );
     }
   })();

@@ -4,6 +4,7 @@ import { dayIn, type Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError, ConflictError, GoneError, NotFoundError } from '../platform/errors.js';
 import { hashInvitationToken, isWellFormedToken } from '../invitations/tokens.js';
+import { dimensionScoresOf } from '../scoring/index.js';
 import { qualityFlags } from '../scoring/quality.js';
 import { pickLanguage } from '../surveys/localize.js';
 import type { Language, Questionnaire } from '../surveys/schema.js';
@@ -159,6 +160,7 @@ export function submitQuestionnaire(context: AnsweringContext, invitationToken: 
         flagStraightliner: flags.straightliner,
       },
       answers,
+      dimensionScoresOf(open.questionnaire, answers),
     );
     return { receiptCode };
   }).immediate();

@@ -79,12 +79,13 @@ export interface NewResponse {
   flagStraightliner: boolean;
 }
 
-export function insertResponse(db: Db, response: NewResponse, answers: Record<string, unknown>): void {
+/** Writes a response, its answers and its dimension scores (s(r, d), computed by the caller). */
+export function insertResponse(db: Db, response: NewResponse, answers: Record<string, unknown>, dimensionScores: ReadonlyMap<string, number>): void {
   statement(
     db,
     `INSERT INTO responses (id, survey_id, agency_id, group_code, unit_id, questionnaire_version, submitted_on,
-                            duration_seconds, source, entry_id, flag_speeder, flag_straightliner)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                            duration_seconds, source, entry_id, flag_speeder, flag_straightliner, scored)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
   ).run(
     response.id,
     response.surveyId,
@@ -101,4 +102,10 @@ export function insertResponse(db: Db, response: NewResponse, answers: Record<st
   );
   const insertAnswer = statement(db, 'INSERT INTO response_answers (response_id, item_code, value_json) VALUES (?, ?, ?)');
   for (const [itemCode, value] of Object.entries(answers)) insertAnswer.run(response.id, itemCode, JSON.stringify(value));
+  insertResponseScores(db, response.id, dimensionScores);
+}
+
+export function insertResponseScores(db: Db, responseId: string, dimensionScores: ReadonlyMap<string, number>): void {
+  const insertScore = statement(db, 'INSERT INTO response_scores (response_id, dimension, score) VALUES (?, ?, ?)');
+  for (const [dimension, score] of dimensionScores) insertScore.run(responseId, dimension, score);
 }

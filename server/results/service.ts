@@ -5,7 +5,18 @@ import { statement } from '../platform/db.js';
 import { overallResult, ScoreAccumulator, type AgencyResult, type OverallResult } from '../scoring/index.js';
 import { requireSurvey } from '../surveys/service.js';
 import { findAgencyByCode } from '../agencies/store.js';
-import { iterateScoredResponses, listCorrections, listSurveyAgencies, listSurveyVersions } from './store.js';
+import { insertResponseScores } from '../answering/store.js';
+import { dimensionScoresOf } from '../scoring/index.js';
+import {
+  countUnscoredResponses,
+  dimensionSums,
+  iterateScoredResponses,
+  listCorrections,
+  listSurveyAgencies,
+  listSurveyVersions,
+  markScored,
+  responseCounts,
+} from './store.js';
 
 /** The results document of interfaces.md §4. Numbers are unrounded. */
 export interface ResultsDocument {
@@ -15,14 +26,38 @@ export interface ResultsDocument {
   agencies: ({ code: string; name: string } & AgencyResult)[];
 }
 
+/** Responses stored before their dimension scores were kept (migration 005) are scored once. */
+function scoreOlderResponses(db: Db, surveyId: number): void {
+  if (countUnscoredResponses(db, surveyId) === 0) return;
+  const versions = listSurveyVersions(db, surveyId);
+  db.transaction(() => {
+    // read first: the statement cannot stay open while rows are written
+    const unscored = [...iterateScoredResponses(db, surveyId, null, true)];
+    for (const response of unscored) {
+      const questionnaire = versions.get(response.version)?.questionnaires[response.group];
+      if (questionnaire) insertResponseScores(db, response.id, dimensionScoresOf(questionnaire, response.answers));
+      markScored(db, response.id);
+    }
+  }).immediate();
+}
+
 export function computeResults(db: Db, clock: Clock, surveyCode: string): ResultsDocument {
   const survey = requireSurvey(db, surveyCode);
-  // One read transaction: the scan sees one consistent state of the database.
+  scoreOlderResponses(db, survey.id);
+  // One read transaction: the sums see one consistent state of the database.
   return db.transaction(() => {
     const accumulator = new ScoreAccumulator(survey.definition, listSurveyVersions(db, survey.id));
     const agencies = listSurveyAgencies(db, survey.id);
     for (const agency of agencies) accumulator.addAgency(agency.id);
-    for (const response of iterateScoredResponses(db, survey.id)) accumulator.add(response);
+    // The database does the heavy part: one GROUP BY over the stored s(r, d).
+    const sums = new Map<string, { dimension: string; sum: number; n: number }[]>();
+    for (const row of dimensionSums(db, survey.id)) {
+      const key = `${row.agencyId}|${row.groupCode}`;
+      sums.set(key, [...(sums.get(key) ?? []), { dimension: row.dimension, sum: row.sum, n: row.n }]);
+    }
+    for (const counts of responseCounts(db, survey.id)) {
+      accumulator.addAggregate(counts.agencyId, counts.groupCode, counts, sums.get(`${counts.agencyId}|${counts.groupCode}`) ?? []);
+    }
     const corrections = listCorrections(db, survey.id);
     const results = agencies.map((agency) => ({ code: agency.code, name: agency.name, ...accumulator.agencyResult(agency.id, corrections.get(agency.id) ?? []) }));
     return { survey: survey.code, computedAt: clock.now().toISOString(), overall: overallResult(survey.definition, results), agencies: results };

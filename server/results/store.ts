@@ -53,17 +53,17 @@ interface AnswerRow {
 }
 
 /** Streams the survey's responses with their answers, one response at a time. */
-export function* iterateScoredResponses(db: Db, surveyId: number, agencyId: number | null = null): Generator<ScoredResponse & { unitId: number | null }> {
+export function* iterateScoredResponses(db: Db, surveyId: number, agencyId: number | null = null, onlyUnscored = false): Generator<ScoredResponse & { id: string; unitId: number | null }> {
   const rows = statement(
     db,
     `SELECT r.id, r.agency_id AS agencyId, r.group_code AS groupCode, r.questionnaire_version AS version,
             r.unit_id AS unitId, r.flag_speeder AS speeder, r.flag_straightliner AS straightliner, r.flag_manual AS manual, r.flags_cleared AS cleared,
             a.item_code AS itemCode, a.value_json AS valueJson
        FROM responses r LEFT JOIN response_answers a ON a.response_id = r.id
-      WHERE r.survey_id = ? AND (? IS NULL OR r.agency_id = ?)
+      WHERE r.survey_id = ? AND (? IS NULL OR r.agency_id = ?) AND (? = 0 OR r.scored = 0)
       ORDER BY r.id`,
-  ).iterate(surveyId, agencyId, agencyId) as IterableIterator<AnswerRow>;
-  let current: { id: string; response: ScoredResponse & { unitId: number | null } } | undefined;
+  ).iterate(surveyId, agencyId, agencyId, onlyUnscored ? 1 : 0) as IterableIterator<AnswerRow>;
+  let current: { id: string; response: ScoredResponse & { id: string; unitId: number | null } } | undefined;
   for (const row of rows) {
     if (!current || current.id !== row.id) {
       if (current) yield current.response;
@@ -71,6 +71,7 @@ export function* iterateScoredResponses(db: Db, surveyId: number, agencyId: numb
       current = {
         id: row.id,
         response: {
+          id: row.id,
           agencyId: row.agencyId,
           unitId: row.unitId,
           group: row.groupCode,
@@ -96,4 +97,35 @@ export function unitCompletions(db: Db, surveyId: number, agencyId: number): { u
       WHERE u.agency_id = ?
       GROUP BY u.id ORDER BY u.name`,
   ).all(surveyId, agencyId) as { unitId: number; name: string; invited: number; completed: number }[];
+}
+
+// Excluded (scoring.md §6): a manual exclusion, or an automatic flag that was not cleared.
+const EXCLUDED = `(r.flag_manual = 1 OR (r.flags_cleared = 0 AND (r.flag_speeder = 1 OR r.flag_straightliner = 1)))`;
+
+/** Eligible and excluded responses per agency and group. */
+export function responseCounts(db: Db, surveyId: number): { agencyId: number; groupCode: string; responses: number; excluded: number }[] {
+  return statement(
+    db,
+    `SELECT r.agency_id AS agencyId, r.group_code AS groupCode, SUM(NOT ${EXCLUDED}) AS responses, SUM(${EXCLUDED}) AS excluded
+       FROM responses r WHERE r.survey_id = ? GROUP BY r.agency_id, r.group_code`,
+  ).all(surveyId) as { agencyId: number; groupCode: string; responses: number; excluded: number }[];
+}
+
+/** Per agency, group and dimension: the sum and count of s(r, d) over eligible responses. */
+export function dimensionSums(db: Db, surveyId: number): { agencyId: number; groupCode: string; dimension: string; sum: number; n: number }[] {
+  return statement(
+    db,
+    `SELECT r.agency_id AS agencyId, r.group_code AS groupCode, s.dimension, SUM(s.score) AS sum, COUNT(*) AS n
+       FROM responses r JOIN response_scores s ON s.response_id = r.id
+      WHERE r.survey_id = ? AND NOT ${EXCLUDED}
+      GROUP BY r.agency_id, r.group_code, s.dimension`,
+  ).all(surveyId) as { agencyId: number; groupCode: string; dimension: string; sum: number; n: number }[];
+}
+
+export function countUnscoredResponses(db: Db, surveyId: number): number {
+  return statement(db, 'SELECT COUNT(*) FROM responses WHERE survey_id = ? AND scored = 0').pluck().get(surveyId) as number;
+}
+
+export function markScored(db: Db, responseId: string): void {
+  statement(db, 'UPDATE responses SET scored = 1 WHERE id = ?').run(responseId);
 }

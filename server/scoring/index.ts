@@ -49,6 +49,18 @@ function prepareQuestionnaire(questionnaire: Questionnaire): QuestionnaireScorin
   return { questionnaire, hasSkipLogic, items };
 }
 
+const preparedQuestionnaires = new WeakMap<Questionnaire, QuestionnaireScoring>();
+
+/** §2 for a questionnaire as defined: what is stored with each response when it is written. */
+export function dimensionScoresOf(questionnaire: Questionnaire, answers: Answers): Map<string, number> {
+  let scoring = preparedQuestionnaires.get(questionnaire);
+  if (!scoring) {
+    scoring = prepareQuestionnaire(questionnaire);
+    preparedQuestionnaires.set(questionnaire, scoring);
+  }
+  return responseDimensionScores(scoring, answers);
+}
+
 /** §2: s(r, d) for every dimension d where it is defined. */
 export function responseDimensionScores(scoring: QuestionnaireScoring, answers: Answers): Map<string, number> {
   const visible = scoring.hasSkipLogic ? visibleItemCodes(scoring.questionnaire, answers) : null;
@@ -153,6 +165,20 @@ export class ScoreAccumulator {
       const dimensionSums = sums.dimensions.get(dimension) ?? { sum: 0, n: 0 };
       dimensionSums.sum += score;
       dimensionSums.n++;
+      sums.dimensions.set(dimension, dimensionSums);
+    }
+  }
+
+  /** §1–3 from sums computed by the database: eligible and excluded counts of (a, g), and per
+   * dimension the sum and count of s(r, d) over eligible responses. */
+  addAggregate(agencyId: number, group: string, counts: { responses: number; excluded: number }, dimensions: { dimension: string; sum: number; n: number }[]): void {
+    const sums = this.groupSums(agencyId, group);
+    sums.responses += counts.responses;
+    sums.excluded += counts.excluded;
+    for (const { dimension, sum, n } of dimensions) {
+      const dimensionSums = sums.dimensions.get(dimension) ?? { sum: 0, n: 0 };
+      dimensionSums.sum += sum;
+      dimensionSums.n += n;
       sums.dimensions.set(dimension, dimensionSums);
     }
   }

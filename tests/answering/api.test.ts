@@ -150,9 +150,11 @@ describe('anonymity in the schema', () => {
   it('responses carry no column that could join them to an invitation or a respondent', () => {
     const columns = (table: string) => (world.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((column) => column.name);
     expect(columns('responses').sort()).toEqual(
-      ['agency_id', 'cleared_reason', 'duration_seconds', 'entry_id', 'flag_manual', 'flag_speeder', 'flag_straightliner', 'flags_cleared', 'group_code', 'id', 'manual_reason', 'questionnaire_version', 'source', 'submitted_on', 'survey_id', 'unit_id'].sort(),
+      ['agency_id', 'cleared_reason', 'duration_seconds', 'entry_id', 'flag_manual', 'flag_speeder', 'flag_straightliner', 'flags_cleared', 'group_code', 'id', 'manual_reason', 'questionnaire_version', 'scored', 'source', 'submitted_on', 'survey_id', 'unit_id'].sort(),
     );
     expect(columns('response_answers').sort()).toEqual(['item_code', 'response_id', 'value_json']);
+    expect(columns('response_scores').sort()).toEqual(['dimension', 'response_id', 'score']);
+    expect(() => world.db.prepare('SELECT rowid FROM response_scores').all()).toThrow(/no such column: rowid/);
     // WITHOUT ROWID: no hidden insertion-ordered rowid to sort responses by arrival
     expect(() => world.db.prepare('SELECT rowid FROM responses').all()).toThrow(/no such column: rowid/);
     expect(() => world.db.prepare('SELECT rowid FROM response_answers').all()).toThrow(/no such column: rowid/);

@@ -59,6 +59,13 @@ describe('results from web and paper responses, against a hand-computed fixture'
     expect(prov!.index).toBeCloseTo(50.8333325, 6);
     expect(prov!.corrections).toEqual([{ points: 5, reason: 'Kasus suap pengadaan diputus pengadilan' }]);
     expect(results.overall).toEqual({ mean: prov!.index, agencies: 1, categories: { terjaga: 0, waspada: 0, rentan: 1 } });
+    // the stored dimension scores are what the document is summed from; responses stored without
+    // them (before migration 005) are scored once, from their answers, to the same figures
+    expect(world.db.prepare('SELECT COUNT(*) FROM response_scores').pluck().get()).toBe(7); // Ani 2, Budi 1, P-1 2, P-2 1, P-3 1
+    world.db.prepare('DELETE FROM response_scores').run();
+    world.db.prepare('UPDATE responses SET scored = 0').run();
+    expect(computeResults(world.db, world.clock, 'SPI-TEST')).toEqual(results);
+    expect(world.db.prepare('SELECT COUNT(*) FROM responses WHERE scored = 0').pluck().get()).toBe(0);
 
     // An administrator clears the paper response's flags: it counts again.
     const flagged = listFlaggedResponses(world.db, 'SPI-TEST');
