@@ -32,12 +32,11 @@ export async function importRespondents(
   const agencies = new Map(listAgencies(db).map((agency) => [agency.code.toLowerCase(), { ...agency, units: new Map<string, { id: number; name: string }>() }]));
   const agencyById = new Map([...agencies.values()].map((agency) => [agency.id, agency]));
   for (const unit of listAllUnits(db)) agencyById.get(unit.agencyId)?.units.set(unit.name.toLowerCase(), unit);
+  // what a row is checked against, built once per import (not once per row)
+  const rowViews = new Map([...agencies].map(([key, agency]) => [key, { code: agency.code, units: new Map([...agency.units].map(([unitKey, unit]) => [unitKey, unit.name])) }]));
   const context: RespondentRowContext = {
     groupCodes: new Set(Object.keys(survey.definition.groups)),
-    agency(code) {
-      const agency = agencies.get(code.toLowerCase());
-      return agency && { code: agency.code, units: new Map([...agency.units].map(([key, unit]) => [key, unit.name])) };
-    },
+    agency: (code) => rowViews.get(code.toLowerCase()),
   };
 
   // Where each contact was first seen: a line of this file, or 0 for "already registered".

@@ -94,7 +94,3 @@ export class StaffAuthenticator {
     appendAudit(this.db, { at: this.clock.now().toISOString(), actor, action: 'staff.sign_out' });
   }
 }
-
-export function newCsrfToken(): string {
-  return randomBytes(24).toString('base64url');
-}
