@@ -125,7 +125,7 @@ function fillNationalRound(db: Db, agencies: number, responses: number): void {
     const insertInvitation = db.prepare(`INSERT INTO invitations (respondent_id, survey_id, token_seed, token_hash, status, completed_on) VALUES (?, ?, ?, ?, ?, ?)`);
     const insertResponse = db.prepare(`INSERT INTO responses (id, survey_id, agency_id, group_code, questionnaire_version, submitted_on, source, scored) VALUES (?, ?, ?, ?, 1, ?, 'web', 1)`);
     const insertAnswer = db.prepare(`INSERT INTO response_answers (response_id, item_code, value_json) VALUES (?, ?, ?)`);
-    const insertScore = db.prepare(`INSERT INTO response_scores (response_id, dimension, score) VALUES (?, ?, ?)`);
+    const insertScore = db.prepare(`INSERT INTO response_scores (response_id, survey_id, agency_id, group_code, dimension, score) VALUES (?, ?, ?, ?, ?, ?)`);
     const now = new Date().toISOString();
     const agencyIds = Array.from({ length: agencies }, (_, index) => Number(insertAgency.run(`KOTA-${String(index).padStart(4, '0')}`, `Kota ${index}`, now).lastInsertRowid));
     for (let index = 0; index < responses; index++) {
@@ -140,7 +140,7 @@ function fillNationalRound(db: Db, agencies: number, responses: number): void {
       for (let item = 0; item < 30; item++) answers[`${group}_${item}`] = String(1 + Math.min(4, Math.floor((tilt + random()) * 2.5)));
       for (const [code, value] of Object.entries(answers)) insertAnswer.run(id, code, JSON.stringify(value));
       // what the submission transaction stores with every response (migration 005)
-      for (const [dimension, score] of dimensionScoresOf(survey.definition.questionnaires[group]!, answers)) insertScore.run(id, dimension, score);
+      for (const [dimension, score] of dimensionScoresOf(survey.definition.questionnaires[group]!, answers)) insertScore.run(id, survey.id, agencyId, group, dimension, score);
     }
   })();
 }

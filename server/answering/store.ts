@@ -102,10 +102,14 @@ export function insertResponse(db: Db, response: NewResponse, answers: Record<st
   );
   const insertAnswer = statement(db, 'INSERT INTO response_answers (response_id, item_code, value_json) VALUES (?, ?, ?)');
   for (const [itemCode, value] of Object.entries(answers)) insertAnswer.run(response.id, itemCode, JSON.stringify(value));
-  insertResponseScores(db, response.id, dimensionScores);
+  insertResponseScores(db, response, dimensionScores);
 }
 
-export function insertResponseScores(db: Db, responseId: string, dimensionScores: ReadonlyMap<string, number>): void {
-  const insertScore = statement(db, 'INSERT INTO response_scores (response_id, dimension, score) VALUES (?, ?, ?)');
-  for (const [dimension, score] of dimensionScores) insertScore.run(responseId, dimension, score);
+export function insertResponseScores(
+  db: Db,
+  response: { id: string; surveyId: number; agencyId: number; groupCode: string },
+  dimensionScores: ReadonlyMap<string, number>,
+): void {
+  const insertScore = statement(db, 'INSERT INTO response_scores (response_id, survey_id, agency_id, group_code, dimension, score) VALUES (?, ?, ?, ?, ?, ?)');
+  for (const [dimension, score] of dimensionScores) insertScore.run(response.id, response.surveyId, response.agencyId, response.groupCode, dimension, score);
 }

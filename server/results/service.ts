@@ -35,7 +35,9 @@ function scoreOlderResponses(db: Db, surveyId: number): void {
     const unscored = [...iterateScoredResponses(db, surveyId, null, true)];
     for (const response of unscored) {
       const questionnaire = versions.get(response.version)?.questionnaires[response.group];
-      if (questionnaire) insertResponseScores(db, response.id, dimensionScoresOf(questionnaire, response.answers));
+      if (questionnaire) {
+        insertResponseScores(db, { id: response.id, surveyId, agencyId: response.agencyId, groupCode: response.group }, dimensionScoresOf(questionnaire, response.answers));
+      }
       markScored(db, response.id);
     }
   }).immediate();

@@ -111,15 +111,30 @@ export function responseCounts(db: Db, surveyId: number): { agencyId: number; gr
   ).all(surveyId) as { agencyId: number; groupCode: string; responses: number; excluded: number }[];
 }
 
-/** Per agency, group and dimension: the sum and count of s(r, d) over eligible responses. */
+/** Per agency, group and dimension: the sum and count of s(r, d) over eligible responses. The
+ * totals come from one covering index; the few excluded responses are then taken away, so the
+ * common case never joins a score back to its response. */
 export function dimensionSums(db: Db, surveyId: number): { agencyId: number; groupCode: string; dimension: string; sum: number; n: number }[] {
-  return statement(
+  type Row = { agencyId: number; groupCode: string; dimension: string; sum: number; n: number };
+  const totals = statement(
     db,
-    `SELECT r.agency_id AS agencyId, r.group_code AS groupCode, s.dimension, SUM(s.score) AS sum, COUNT(*) AS n
+    `SELECT agency_id AS agencyId, group_code AS groupCode, dimension, SUM(score) AS sum, COUNT(*) AS n
+       FROM response_scores WHERE survey_id = ? GROUP BY agency_id, group_code, dimension`,
+  ).all(surveyId) as Row[];
+  const excluded = statement(
+    db,
+    `SELECT s.agency_id AS agencyId, s.group_code AS groupCode, s.dimension, SUM(s.score) AS sum, COUNT(*) AS n
        FROM responses r JOIN response_scores s ON s.response_id = r.id
-      WHERE r.survey_id = ? AND NOT ${EXCLUDED}
-      GROUP BY r.agency_id, r.group_code, s.dimension`,
-  ).all(surveyId) as { agencyId: number; groupCode: string; dimension: string; sum: number; n: number }[];
+      WHERE r.survey_id = ? AND ${EXCLUDED}
+      GROUP BY s.agency_id, s.group_code, s.dimension`,
+  ).all(surveyId) as Row[];
+  const byKey = new Map(totals.map((row) => [`${row.agencyId}|${row.groupCode}|${row.dimension}`, row]));
+  for (const row of excluded) {
+    const total = byKey.get(`${row.agencyId}|${row.groupCode}|${row.dimension}`)!;
+    total.sum -= row.sum;
+    total.n -= row.n;
+  }
+  return totals.filter((row) => row.n > 0);
 }
 
 export function countUnscoredResponses(db: Db, surveyId: number): number {

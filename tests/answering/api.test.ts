@@ -153,7 +153,7 @@ describe('anonymity in the schema', () => {
       ['agency_id', 'cleared_reason', 'duration_seconds', 'entry_id', 'flag_manual', 'flag_speeder', 'flag_straightliner', 'flags_cleared', 'group_code', 'id', 'manual_reason', 'questionnaire_version', 'scored', 'source', 'submitted_on', 'survey_id', 'unit_id'].sort(),
     );
     expect(columns('response_answers').sort()).toEqual(['item_code', 'response_id', 'value_json']);
-    expect(columns('response_scores').sort()).toEqual(['dimension', 'response_id', 'score']);
+    expect(columns('response_scores').sort()).toEqual(['agency_id', 'dimension', 'group_code', 'response_id', 'score', 'survey_id']);
     expect(() => world.db.prepare('SELECT rowid FROM response_scores').all()).toThrow(/no such column: rowid/);
     // WITHOUT ROWID: no hidden insertion-ordered rowid to sort responses by arrival
     expect(() => world.db.prepare('SELECT rowid FROM responses').all()).toThrow(/no such column: rowid/);
