@@ -257,11 +257,29 @@ async function delivery(): Promise<void> {
   await twilio.close();
 }
 
+/** P6: peak memory of `results` and its CSV export at two sizes, each in a fresh process. */
+async function memoryGrowth(): Promise<void> {
+  const sizes = smoke ? [500, 5000] : [30_000, 300_000];
+  const peaks: number[] = [];
+  for (const responses of sizes) {
+    const databasePath = path.join(work, `p6-${responses}.db`);
+    const db = openDatabase(databasePath);
+    fillNationalRound(db, smoke ? 20 : 600, responses);
+    db.close();
+    const output = execFileSync(process.execPath, ['--import', 'tsx', 'bench/measureResults.ts', databasePath, 'BENCH-P2'], { encoding: 'utf8' });
+    const { peakMb } = JSON.parse(output.trim().split('\n').pop()!) as { peakMb: number };
+    peaks.push(peakMb);
+    figures.push(report({ id: 'P6', name: `results + CSV export, peak RSS at ${responses} responses`, value: peakMb, unit: 'MB' }));
+  }
+  const growth = peaks[1]! / peaks[0]!;
+  figures.push(report({ id: 'P6', name: `memory growth for ${sizes[1]! / sizes[0]!}× the responses`, value: growth, unit: '×', target: 'far below ' + sizes[1]! / sizes[0]! + '×', met: growth < 2 }));
+}
+
 async function main(): Promise<void> {
   console.log(`Integritas benchmarks (${smoke ? 'smoke' : 'full'}) on ${process.version}, ${(await import('node:os')).cpus().length} cores`);
   execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   mkdirSync('bench/out', { recursive: true });
-  const steps: [string, () => Promise<void>][] = [['P1', answering], ['P2', nationalResults], ['P3', importing], ['P4', delivery]];
+  const steps: [string, () => Promise<void>][] = [['P1', answering], ['P2', nationalResults], ['P3', importing], ['P4', delivery], ['P6', memoryGrowth]];
   for (const [id, step] of steps) if (!only || only === id || (only === 'P5' && id === 'P1')) await step();
   writeFileSync(`bench/out/results${smoke ? '-smoke' : ''}.json`, JSON.stringify({ at: new Date().toISOString(), smoke, figures }, null, 2));
   rmSync(work, { recursive: true, force: true });
