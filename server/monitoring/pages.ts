@@ -5,9 +5,9 @@ import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import { NotFoundError } from '../platform/errors.js';
-import { composeEmail, composeWhatsApp, type ComposeSettings } from '../invitations/compose.js';
+import type { ComposeSettings } from '../invitations/compose.js';
+import { previewMessage } from '../invitations/preview.js';
 import { queueReminders } from '../invitations/sending.js';
-import { findRecipient } from '../invitations/store.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -143,19 +143,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
     const { survey, agency } = agencyFor(request, response);
     const { t, language } = staffTranslator(request, response);
     const eligible = queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE, dryRun: true }).invitationIds;
-    let preview: { subject: string; text: string } | null = null;
-    const first = eligible[0] === undefined ? undefined : findRecipient(db, eligible[0]);
-    if (first) {
-      const recipient = { ...first, language: first.invitationLanguage ?? first.respondentLanguage };
-      if (first.email) {
-        const email = await composeEmail(compose, recipient, 'reminder', survey.definition, survey.closesOn);
-        preview = { subject: email.subject, text: email.text };
-      } else {
-        preview = { subject: 'WhatsApp', text: composeWhatsApp(compose, recipient, 'reminder', survey.definition, survey.closesOn).previewText };
-      }
-      // The preview is for the staff member's eyes: the personal link in it is not theirs to use.
-      preview.text = preview.text.replace(/\/r\/[A-Za-z0-9_-]{24}/g, '/r/…');
-    }
+    const preview = await previewMessage(db, compose, survey, eligible[0], 'reminder', (recipient) => (recipient.email ? 'email' : 'whatsapp'));
     response.render('monitoring/reminders', { t, language, staff: currentStaff(response)!, survey, agency, count: eligible.length, preview, rule: MANUAL_REMINDER_RULE });
   });
 

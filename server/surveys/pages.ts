@@ -1,18 +1,19 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { importAgencies } from '../agencies/service.js';
-import { composeEmail, composeWhatsApp, type ComposeSettings } from '../invitations/compose.js';
+import type { ComposeSettings } from '../invitations/compose.js';
+import { previewMessage } from '../invitations/preview.js';
 import { queueInvitations } from '../invitations/sending.js';
-import { findRecipient } from '../invitations/store.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError, InputError, ValidationError } from '../platform/errors.js';
-import type { ImportReport } from '../platform/tabular.js';
+import { formatProblem, type ImportReport } from '../platform/tabular.js';
 import { readUpload, type Upload } from '../platform/upload.js';
 import { importRespondents } from '../respondents/service.js';
 import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf, type SignedInStaff } from '../staff/http.js';
 import { appendAudit } from '../staff/store.js';
 import { localize } from './localize.js';
+import type { SurveyRecord } from './store.js';
 import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText, requireSurvey } from './service.js';
 
 /** Everything the CLI does to a survey, in the browser: load a definition, open and close,
@@ -63,7 +64,7 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
 
   function renderReport(request: Request, response: Response, backHref: string, report: ImportReport | null, refused?: string) {
     const { t, language } = staffTranslator(request, response);
-    response.status(refused ? 422 : 200).render('manage/report', { t, language, staff: currentStaff(response)!, wide: true, report, refused, backHref });
+    response.status(refused ? 422 : 200).render('manage/report', { t, language, staff: currentStaff(response)!, wide: true, report, refused, backHref, formatProblem });
   }
 
   router.get('/staff/surveys/:survey/manage', allow('administrator', 'liaison'), (request, response) => {
@@ -95,36 +96,35 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     renderManage(request, response, 200, { message: `${survey.code}: ${staffTranslator(request, response).t(`staff.status.${survey.status}`)}` });
   });
 
-  router.post('/staff/surveys/:survey/agencies', allow('administrator'), async (request: Request, response: Response) => {
+  /** An uploaded import: the CSRF token, the file, the report or the reason it was refused whole. */
+  async function handleImport(request: Request, response: Response, run: (survey: SurveyRecord, content: Buffer, fileName: string | null) => Promise<void>): Promise<void> {
     const survey = requireSurvey(db, String(request.params.survey));
     const upload = await readUpload(request);
     checkUploadCsrf(response, upload);
-    const backHref = `/staff/surveys/${survey.code}/manage`;
     try {
-      const report = await importAgencies(db, clock, requireFile(upload));
-      audit(currentStaff(response)!, 'agencies.import', { file: upload.fileName, rows: report.rows, stored: report.stored, updated: report.updated, rejected: report.rejected });
-      renderReport(request, response, backHref, report);
+      await run(survey, requireFile(upload), upload.fileName);
     } catch (error) {
-      if (error instanceof AppError) return renderReport(request, response, backHref, null, error.message);
+      if (error instanceof AppError) return renderReport(request, response, `/staff/surveys/${survey.code}/manage`, null, error.message);
       throw error;
     }
-  });
+  }
 
-  router.post('/staff/surveys/:survey/respondents', allow('administrator', 'liaison'), async (request: Request, response: Response) => {
-    const survey = requireSurvey(db, String(request.params.survey));
-    const upload = await readUpload(request);
-    checkUploadCsrf(response, upload);
-    const staff = currentStaff(response)!;
-    const backHref = `/staff/surveys/${survey.code}/manage`;
-    try {
-      const report = await importRespondents(db, clock, settings.secretKey, survey.code, requireFile(upload), staff.role === 'liaison' ? staff.agencyCode! : undefined);
-      audit(staff, 'respondents.import', { survey: survey.code, file: upload.fileName, rows: report.rows, stored: report.stored, duplicates: report.duplicates, rejected: report.rejected });
-      renderReport(request, response, backHref, report);
-    } catch (error) {
-      if (error instanceof AppError) return renderReport(request, response, backHref, null, error.message);
-      throw error;
-    }
-  });
+  router.post('/staff/surveys/:survey/agencies', allow('administrator'), (request: Request, response: Response) =>
+    handleImport(request, response, async (survey, content, fileName) => {
+      const report = await importAgencies(db, clock, content);
+      audit(currentStaff(response)!, 'agencies.import', { file: fileName, rows: report.rows, stored: report.stored, updated: report.updated, rejected: report.rejected });
+      renderReport(request, response, `/staff/surveys/${survey.code}/manage`, report);
+    }),
+  );
+
+  router.post('/staff/surveys/:survey/respondents', allow('administrator', 'liaison'), (request: Request, response: Response) =>
+    handleImport(request, response, async (survey, content, fileName) => {
+      const staff = currentStaff(response)!;
+      const report = await importRespondents(db, clock, settings.secretKey, survey.code, content, staff.role === 'liaison' ? staff.agencyCode! : undefined);
+      audit(staff, 'respondents.import', { survey: survey.code, file: fileName, rows: report.rows, stored: report.stored, duplicates: report.duplicates, rejected: report.rejected });
+      renderReport(request, response, `/staff/surveys/${survey.code}/manage`, report);
+    }),
+  );
 
   router.get('/staff/surveys/:survey/invitations', allow('administrator', 'liaison'), async (request: Request, response: Response) => {
     const survey = requireSurvey(db, String(request.params.survey));
@@ -133,17 +133,10 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     if (survey.status !== 'open') return renderManage(request, response, 409, { error: t('manage.not_open') });
     const agencyCode = staff.role === 'liaison' ? staff.agencyCode! : undefined;
     const plan = queueInvitations(db, clock, { surveyCode: survey.code, agencyCode, dryRun: true }, settings.whatsappConfigured);
-    let preview: { subject: string; text: string } | null = null;
-    const first = plan.firstInvitationId === undefined ? undefined : findRecipient(db, plan.firstInvitationId);
-    if (first) {
-      const recipient = { ...first, language: first.invitationLanguage ?? first.respondentLanguage };
-      const built =
-        first.phone && (settings.whatsappConfigured || !first.email)
-          ? { subject: 'WhatsApp', text: composeWhatsApp(settings.compose, recipient, 'invitation', survey.definition, survey.closesOn).previewText }
-          : await composeEmail(settings.compose, recipient, 'invitation', survey.definition, survey.closesOn).then((email) => ({ subject: email.subject, text: email.text }));
-      // the personal link is not the staff member's to use
-      preview = { subject: built.subject, text: built.text.replace(/\/r\/[A-Za-z0-9_-]{24}/g, '/r/…') };
-    }
+    // the channel queueInvitations would choose for this respondent
+    const preview = await previewMessage(db, settings.compose, survey, plan.firstInvitationId, 'invitation', (recipient) =>
+      recipient.phone && (settings.whatsappConfigured || !recipient.email) ? 'whatsapp' : 'email',
+    );
     response.render('manage/invitations', { t, language, staff, wide: true, survey, plan, preview, total: plan.queued.email + plan.queued.whatsapp });
   });
 
