@@ -52,6 +52,13 @@ export async function timed(record: (ms: number, ok: boolean) => void, url: stri
   return response;
 }
 
+/** The node flags `npm start` gives the production server (package.json is the one place they
+ * are written), so the benchmarks measure the server as it runs. */
+export function productionNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return /\bnode ((?:--\S+ )*)dist\/server\/main\.js/.exec(start)?.[1]!.trim().split(' ').filter(Boolean) ?? [];
+}
+
 export interface ServerProcess {
   child: ChildProcess;
   baseUrl: string;

@@ -25,7 +25,7 @@ import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText } from '.
 import type { SurveyDefinition } from '../server/surveys/schema.js';
 import { startFakeTwilio, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../tests/support/fakeTwilio.js';
 import { startSmtpServer } from '../tests/support/smtp.js';
-import { percentile, report, runLoad, startServer, timed, type Figure } from './lib.js';
+import { percentile, productionNodeFlags, report, runLoad, startServer, timed, type Figure } from './lib.js';
 
 const smoke = process.argv.includes('--smoke');
 const only = process.argv.find((argument) => /^P\d$/.test(argument));
@@ -58,7 +58,7 @@ async function answering(): Promise<void> {
   };
   db.close();
 
-  const server = await startServer(['dist/server/main.js'], { PORT: '0', DATABASE_PATH: path.join(work, 'p1.db'), DATA_DIR: work, SECRET_KEY: SECRET, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
+  const server = await startServer([...productionNodeFlags(), ...(process.env.SERVER_FLAGS ? process.env.SERVER_FLAGS.split(' ') : []), 'dist/server/main.js'], { PORT: '0', DATABASE_PATH: path.join(work, 'p1.db'), DATA_DIR: work, SECRET_KEY: SECRET, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
   const bare = await startServer(['--import', 'tsx', 'bench/bare.ts'], {});
   let used = 0;
   const json = { 'Content-Type': 'application/json' };
@@ -170,7 +170,7 @@ async function nationalResults(): Promise<void> {
   await addStaff(db, systemClock, { email: 'bench@example.id', role: 'administrator', password: 'bench-password-1' });
   db.close();
 
-  const server = await startServer(['dist/server/main.js'], { PORT: '0', DATABASE_PATH: databasePath, DATA_DIR: work, SECRET_KEY: SECRET, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
+  const server = await startServer([...productionNodeFlags(), 'dist/server/main.js'], { PORT: '0', DATABASE_PATH: databasePath, DATA_DIR: work, SECRET_KEY: SECRET, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
   const login = await fetch(`${server.baseUrl}/staff/login`, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'email=bench%40example.id&password=bench-password-1' });
   const cookie = String(login.headers.get('set-cookie')).split(';')[0]!;
   for (const [name, url] of [

@@ -1,3 +1,4 @@
+import { dateFormat, formatPercent } from '../platform/i18n.js';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { findAgencyByCode } from '../agencies/store.js';
@@ -78,8 +79,8 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
       kinds: [...new Set(all.map((row) => row.kind))].sort(),
       parents: [...new Set(all.map((row) => row.parentCode).filter((code): code is string => code !== null))].sort(),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
-      percent: (rate: number | null) => (rate === null ? '–' : `${new Intl.NumberFormat(language === 'en' ? 'en-GB' : 'id-ID', { maximumFractionDigits: 1 }).format(rate * 100)}%`),
-      updated: new Intl.DateTimeFormat(language === 'en' ? 'en-GB' : 'id-ID', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Jakarta' }).format(clock.now()),
+      percent: (rate: number | null) => formatPercent(rate, language),
+      updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Jakarta' }).format(clock.now()),
       exportHref: `/staff/monitoring/${survey.code}/export.csv`,
       scripts: ['/static/refresh.js'],
       autoRefresh: true,
@@ -129,7 +130,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
       }),
       nonResponders: nonResponders(db, survey.id, agency.id),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
-      percent: (rate: number | null) => (rate === null ? '–' : `${new Intl.NumberFormat(language === 'en' ? 'en-GB' : 'id-ID', { maximumFractionDigits: 1 }).format(rate * 100)}%`),
+      percent: (rate: number | null) => formatPercent(rate, language),
       canRemind: survey.status === 'open' && currentStaff(response)!.role !== 'inspector',
       message: request.query.queued !== undefined ? t('monitor.reminders_queued', { count: Number(request.query.queued) || 0 }) : null,
       scripts: ['/static/refresh.js'],

@@ -18,7 +18,28 @@ export function translator(language: string): Translate {
 
 /** "30 September 2025" / "30 September 2025" (id-ID writes month names in Indonesian). */
 export function formatDay(isoDay: string, language: string): string {
-  return new Intl.DateTimeFormat(dateLocales[language] ?? 'id-ID', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
-    new Date(isoDay + 'T00:00:00Z'),
-  );
+  return dateFormat(language, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(isoDay + 'T00:00:00Z'));
+}
+
+/** Intl formatters are costly to build (a monitoring table of 600 agencies built one per cell):
+ * one is kept per language and options. */
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+
+export function numberFormat(language: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `n|${language}|${JSON.stringify(options)}`;
+  let format = formatters.get(key) as Intl.NumberFormat | undefined;
+  if (!format) formatters.set(key, (format = new Intl.NumberFormat(dateLocales[language] ?? 'id-ID', options)));
+  return format;
+}
+
+export function dateFormat(language: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `d|${language}|${JSON.stringify(options)}`;
+  let format = formatters.get(key) as Intl.DateTimeFormat | undefined;
+  if (!format) formatters.set(key, (format = new Intl.DateTimeFormat(dateLocales[language] ?? 'id-ID', options)));
+  return format;
+}
+
+/** A response rate as "42,5%" / "42.5%"; "–" when there is no one to count. */
+export function formatPercent(rate: number | null, language: string): string {
+  return rate === null ? '–' : `${numberFormat(language, { maximumFractionDigits: 1 }).format(rate * 100)}%`;
 }

@@ -4,7 +4,7 @@ import type { Db } from '../platform/db.js';
 import { emptyReport, readTable, requireColumns, type ImportReport } from '../platform/tabular.js';
 import { InputError } from '../platform/errors.js';
 import { insertInvitation } from '../invitations/store.js';
-import { deriveInvitationToken, hashInvitationToken, newTokenSeed } from '../invitations/tokens.js';
+import { invitationTokenMinter } from '../invitations/tokens.js';
 import { requireSurvey } from '../surveys/service.js';
 import { parseRespondentRow, type RespondentRowContext } from './rows.js';
 import { insertRespondent, listContactKeys } from './store.js';
@@ -80,6 +80,7 @@ export async function importRespondents(
     accepted.push({ respondent, agencyId: agency.id, unitId });
   }
 
+  const mintToken = invitationTokenMinter(secretKey);
   db.transaction(() => {
     for (const { respondent, agencyId, unitId } of accepted) {
       const respondentId = insertRespondent(
@@ -87,12 +88,12 @@ export async function importRespondents(
         { surveyId: survey.id, agencyId, groupCode: respondent.groupCode, unitId, name: respondent.name, email: respondent.email, phone: respondent.phone, language: respondent.language },
         now,
       );
-      const tokenSeed = newTokenSeed();
+      const { tokenSeed, tokenHash } = mintToken();
       insertInvitation(db, {
         respondentId,
         surveyId: survey.id,
         tokenSeed,
-        tokenHash: hashInvitationToken(deriveInvitationToken(secretKey, tokenSeed)),
+        tokenHash,
         language: respondent.language,
       });
     }

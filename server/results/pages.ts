@@ -1,11 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import ExcelJS from 'exceljs';
 import { csvLine } from '../platform/csv.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError, NotFoundError } from '../platform/errors.js';
 import { z } from 'zod';
-import type { Translate } from '../platform/i18n.js';
+import { numberFormat, type Translate } from '../platform/i18n.js';
 import { isExcluded, ScoreAccumulator } from '../scoring/index.js';
 import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf } from '../staff/http.js';
 import { appendAudit } from '../staff/store.js';
@@ -21,7 +20,7 @@ import { iterateScoredResponses, listSurveyAgencies, listSurveyVersions, unitCom
 
 export function formatNumber(value: number | null | undefined, language: string): string {
   if (value === null || value === undefined) return '–';
-  return new Intl.NumberFormat(language === 'en' ? 'en-GB' : 'id-ID', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
+  return numberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
 }
 
 export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }): Router {
@@ -255,6 +254,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
       return void response.end();
     }
     response.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    const { default: ExcelJS } = await import('exceljs'); // loaded on first use (~30 MB)
     const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: response });
     const sheet = workbook.addWorksheet(survey.code.slice(0, 31));
     for (const row of rows) sheet.addRow(row).commit();

@@ -25,16 +25,26 @@ interface SurveyRow {
   updated_at: string;
 }
 
-// Definitions are large; parse each stored version once.
+// Definitions are large: parse each stored version once, and read the text only when it is not
+// parsed yet (copying it out of SQLite on every respondent request was most of P1's garbage).
 const parsedDefinitions = new Map<string, SurveyDefinition>();
 
-function toRecord(row: SurveyRow): SurveyRecord {
-  const cacheKey = `${row.id}:${row.updated_at}:${row.definition_json.length}`;
-  let definition = parsedDefinitions.get(cacheKey);
+type SurveyHead = Omit<SurveyRow, 'definition_json'> & { definition_length: number };
+const HEAD = 'SELECT id, code, status, version, opens_on, closes_on, updated_at, octet_length(definition_json) AS definition_length FROM surveys';
+const SELECT = 'SELECT id, code, status, version, definition_json, opens_on, closes_on, updated_at, octet_length(definition_json) AS definition_length FROM surveys';
+
+const cacheKeyOf = (row: SurveyHead) => `${row.id}:${row.updated_at}:${row.definition_length}`;
+
+function toRecord(db: Db, head: SurveyHead): SurveyRecord {
+  let definition = parsedDefinitions.get(cacheKeyOf(head));
+  let row: SurveyHead = head;
   if (!definition) {
-    definition = JSON.parse(row.definition_json) as SurveyDefinition;
+    // read again with the text, and key the cache by what was read with it
+    const full = statement(db, `${SELECT} WHERE id = ?`).get(head.id) as (SurveyRow & SurveyHead) | undefined;
+    if (full) row = full;
+    definition = JSON.parse(full?.definition_json ?? 'null') as SurveyDefinition;
     if (parsedDefinitions.size > 200) parsedDefinitions.clear();
-    parsedDefinitions.set(cacheKey, definition);
+    parsedDefinitions.set(cacheKeyOf(row), definition);
   }
   return {
     id: row.id,
@@ -48,20 +58,18 @@ function toRecord(row: SurveyRow): SurveyRecord {
   };
 }
 
-const SELECT = 'SELECT id, code, status, version, definition_json, opens_on, closes_on, updated_at FROM surveys';
-
 export function findSurveyByCode(db: Db, code: string): SurveyRecord | undefined {
-  const row = statement(db, `${SELECT} WHERE code = ?`).get(code) as SurveyRow | undefined;
-  return row && toRecord(row);
+  const row = statement(db, `${HEAD} WHERE code = ?`).get(code) as SurveyHead | undefined;
+  return row && toRecord(db, row);
 }
 
 export function findSurveyById(db: Db, id: number): SurveyRecord | undefined {
-  const row = statement(db, `${SELECT} WHERE id = ?`).get(id) as SurveyRow | undefined;
-  return row && toRecord(row);
+  const row = statement(db, `${HEAD} WHERE id = ?`).get(id) as SurveyHead | undefined;
+  return row && toRecord(db, row);
 }
 
 export function listSurveys(db: Db): SurveyRecord[] {
-  return (statement(db, `${SELECT} ORDER BY opens_on DESC, code`).all() as SurveyRow[]).map(toRecord);
+  return (statement(db, `${HEAD} ORDER BY opens_on DESC, code`).all() as SurveyHead[]).map((row) => toRecord(db, row));
 }
 
 export function insertSurvey(db: Db, definition: SurveyDefinition, now: string): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveInvitationToken, hashInvitationToken, isWellFormedToken, newTokenSeed } from '../../server/invitations/tokens.js';
+import { deriveInvitationToken, hashInvitationToken, invitationTokenMinter, isWellFormedToken, newTokenSeed } from '../../server/invitations/tokens.js';
 
 const secret = Buffer.from('a-server-secret-of-at-least-32-chars!');
 
@@ -24,6 +24,18 @@ describe('invitation tokens', () => {
     const token = deriveInvitationToken(secret, 'seed');
     expect(hashInvitationToken(token)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashInvitationToken(token)).not.toContain(token);
+  });
+
+  it('minted in bulk, seeds and hashes are exactly what the one-at-a-time functions give, for short and long keys', () => {
+    for (const key of [secret, Buffer.alloc(100, 7)]) {
+      const mint = invitationTokenMinter(key);
+      const minted = Array.from({ length: 2100 }, mint); // crosses two blocks of random bytes
+      expect(new Set(minted.map((entry) => entry.tokenSeed)).size).toBe(2100);
+      for (const { tokenSeed, tokenHash } of minted) {
+        expect(Buffer.from(tokenSeed, 'base64url')).toHaveLength(16);
+        expect(tokenHash).toBe(hashInvitationToken(deriveInvitationToken(key, tokenSeed)));
+      }
+    }
   });
 
   it('recognises malformed tokens', () => {

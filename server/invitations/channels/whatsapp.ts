@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import twilio from 'twilio';
 import type { SendOutcome, WhatsAppChannel, WhatsAppMessage } from './types.js';
 
 /** Twilio error codes that mean "this recipient cannot get this message": never retried.
@@ -28,12 +27,14 @@ export interface TwilioSettings {
 }
 
 export function twilioWhatsAppChannel(settings: TwilioSettings): WhatsAppChannel {
-  const client = twilio(settings.accountSid, settings.authToken, settings.clientOptions as never);
+  // the client library is loaded with the first message: a server that only answers surveys never pays its ~20 MB
+  let client: Promise<import('twilio').Twilio> | undefined;
+  const connect = () => (client ??= import('twilio').then(({ default: twilio }) => twilio(settings.accountSid, settings.authToken, settings.clientOptions as never)));
   const from = settings.from.startsWith('whatsapp:') ? settings.from : `whatsapp:${settings.from}`;
   return {
     async send(message: WhatsAppMessage): Promise<SendOutcome> {
       try {
-        const created = await client.messages.create({
+        const created = await (await connect()).messages.create({
           from,
           to: `whatsapp:${message.to}`,
           ...(message.contentSid ? { contentSid: message.contentSid, contentVariables: JSON.stringify(message.contentVariables) } : { body: message.previewText }),
