@@ -25,7 +25,8 @@
     saved: form.getAttribute('data-msg-saved'),
     saving: form.getAttribute('data-msg-saving'),
     offline: form.getAttribute('data-msg-offline'),
-    offlineNav: form.getAttribute('data-msg-offline-nav')
+    offlineNav: form.getAttribute('data-msg-offline-nav'),
+    unavailable: form.getAttribute('data-msg-unavailable')
   } : {};
   var state = safeGet(key) || {};
   state.pending = state.pending || {};
@@ -110,11 +111,14 @@
           });
         }
         if (response.status === 404 || response.status === 409 || response.status === 410) return { gone: true };
+        // 503: the server's storage is failing; the answers wait here and are sent again
+        if (response.status === 503) return { unavailable: true };
         throw new Error('status ' + response.status);
       })
       .then(function (outcome) {
         sending = false;
         if (outcome.gone) { safeRemove(key); return; }
+        if (outcome.unavailable) { showStatus(messages.unavailable, true); schedule(5000); return; }
         (outcome.sent || outcome.invalid).forEach(function (code) {
           if (JSON.stringify(state.pending[code]) === JSON.stringify(batch[code])) delete state.pending[code];
         });

@@ -49,3 +49,12 @@ export class InputError extends AppError {
     super(message, 422, 'input_rejected');
   }
 }
+
+/** SQLite result codes that mean the storage, not the request, is at fault: a full or read-only
+ * disk, an I/O error, a lock held too long. The request can succeed later, unchanged. */
+const STORAGE_FAULT = /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|PROTOCOL|NOLFS)/;
+
+export function isStorageFault(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && STORAGE_FAULT.test(code);
+}

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, ConflictError, GoneError, ValidationError } from './errors.js';
+import { AppError, ConflictError, GoneError, isStorageFault, ValidationError } from './errors.js';
 import { translator } from './i18n.js';
 import { redactTokenInPath, type Logger } from './logger.js';
 
@@ -35,6 +35,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       if (error instanceof ValidationError && error.problems.length > 0) payload.errors = error.problems;
       if (error instanceof ConflictError && error.code === 'completed') payload = { status: 'completed' };
       if (error instanceof GoneError) payload = { status: 'closed', reason: error.code };
+    } else if (isStorageFault(error)) {
+      // the transaction was rolled back; the same request can be sent again once the disk recovers
+      status = 503;
+      payload = { error: 'unavailable', message: 'Penyimpanan sedang bermasalah; coba lagi sebentar lagi. (Storage is unavailable; please try again shortly.)' };
+      response.set('Retry-After', '30');
     } else if (bodyError.type === 'entity.parse.failed') {
       status = 400;
       payload = { error: 'invalid_json', message: 'The request body is not valid JSON.' };
@@ -47,7 +52,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
     if (status === 429 && retryAfter) response.set('Retry-After', String(retryAfter));
-    if (status >= 500) logger.error({ err: error, path: redactTokenInPath(request.originalUrl.split('?')[0] ?? '') }, 'request failed');
+    if (status === 503) logger.error({ code: (error as { code: string }).code, message: (error as Error).message, path: redactTokenInPath(request.originalUrl.split('?')[0] ?? '') }, 'storage unavailable');
+    else if (status >= 500) logger.error({ err: error, path: redactTokenInPath(request.originalUrl.split('?')[0] ?? '') }, 'request failed');
     if (response.headersSent) return;
     if (api) {
       response.status(status).json(payload);
@@ -58,8 +64,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       t,
       language: 'id',
       kind: 'error',
-      heading: status === 404 ? t('error.not_found') : status === 429 ? t('error.too_many_heading') : t('error.heading'),
-      body: status === 404 ? t('unknown.body') : status === 429 ? t('error.too_many_body') : status >= 500 ? t('error.body') : String(payload.message ?? t('error.body')),
+      heading: status === 404 ? t('error.not_found') : status === 429 ? t('error.too_many_heading') : status === 503 ? t('error.unavailable_heading') : t('error.heading'),
+      body: status === 404 ? t('unknown.body') : status === 429 ? t('error.too_many_body') : status === 503 ? t('error.unavailable_body') : status >= 500 ? t('error.body') : String(payload.message ?? t('error.body')),
     });
   };
 }

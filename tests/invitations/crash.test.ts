@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
 import { importAgencies } from '../../server/agencies/service.js';
-import { queueInvitations } from '../../server/invitations/sending.js';
+import { queueInvitations, queueReminders } from '../../server/invitations/sending.js';
 import { addDays, dayIn, systemClock } from '../../server/platform/clock.js';
 import { openDatabase } from '../../server/platform/db.js';
 import { importRespondents } from '../../server/respondents/service.js';
@@ -12,11 +12,11 @@ import { changeSurveyStatus, loadSurveyDefinition } from '../../server/surveys/s
 import { testSurvey } from '../fixtures/survey.js';
 import { AGENCIES_CSV, TEST_SECRET, tempDir } from '../helpers.js';
 
-const MESSAGES = 2000;
+const MESSAGES = 800;
 const CONCURRENCY = 8;
 
 describe('crash safety of the dispatcher', () => {
-  it('killed with SIGKILL mid-way and restarted: everyone got the invitation, duplicates at most the number in flight', async () => {
+  it.each(['invitation', 'reminder'] as const)('killed with SIGKILL mid-way through %ss and restarted: everyone got one, duplicates at most the number in flight', async (kind) => {
     const { dir, cleanup } = tempDir();
     const received = new Map<string, number>();
     const smtp = new SMTPServer({
@@ -43,6 +43,12 @@ describe('crash safety of the dispatcher', () => {
       const rows = Array.from({ length: MESSAGES }, (_, index) => `PROV-A,internal,Pegawai ${index},pegawai${index}@example.id`).join('\n');
       await importRespondents(db, systemClock, TEST_SECRET, 'SPI-TEST', Buffer.from(`agency_code,group,name,email\n${rows}\n`));
       expect(queueInvitations(db, systemClock, { surveyCode: 'SPI-TEST', channel: 'email' }, false).queued.email).toBe(MESSAGES);
+      if (kind === 'reminder') {
+        // the invitations went out four days ago; now everyone is due a reminder
+        const fourDaysAgo = new Date(Date.now() - 4 * 86_400_000).toISOString();
+        db.prepare(`UPDATE messages SET state = 'sent', sent_at = ?, created_at = ?`).run(fourDaysAgo, fourDaysAgo);
+        expect(queueReminders(db, systemClock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 }).queued).toBe(MESSAGES);
+      }
       db.close();
 
       const environment = {
@@ -87,7 +93,7 @@ describe('crash safety of the dispatcher', () => {
       const duplicates = total() - MESSAGES;
       expect(duplicates).toBeLessThanOrEqual(CONCURRENCY);
       const check = openDatabase(databasePath);
-      expect(check.prepare(`SELECT state, COUNT(*) AS n FROM messages GROUP BY state`).all()).toEqual([{ state: 'sent', n: MESSAGES }]);
+      expect(check.prepare(`SELECT kind, state, COUNT(*) AS n FROM messages WHERE kind = ? GROUP BY state`).all(kind)).toEqual([{ kind, state: 'sent', n: MESSAGES }]);
       check.close();
     } finally {
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
