@@ -1,3 +1,5 @@
+import { renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { importAgencies } from './agencies/service.js';
@@ -210,8 +212,18 @@ async function runCommand(context: CliContext, command: string, positionals: str
       return;
     }
     case 'backup': {
-      const target = onePositional(positionals, 'FILE');
-      await db.backup(target);
+      const target = path.resolve(onePositional(positionals, 'FILE'));
+      // VACUUM INTO copies one consistent snapshot while the server keeps writing (the online
+      // backup API restarts whenever another process writes, and may never finish under load);
+      // written beside the target and renamed, so a crash never leaves a half backup under its name.
+      const partial = `${target}.partial-${process.pid}`;
+      rmSync(partial, { force: true });
+      try {
+        db.prepare('VACUUM INTO ?').run(partial);
+        renameSync(partial, target);
+      } finally {
+        rmSync(partial, { force: true });
+      }
       io.stdout(`Backup written to ${target}.\n`);
       return;
     }

@@ -115,6 +115,24 @@ describe.skipIf(!chromiumAvailable)('respondent pages in Chromium on a phone (36
     await context.close();
   });
 
+  it('with a read-only disk on the server: 503, the answers wait on the device with a clear message, and are saved when the disk recovers', async () => {
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${link()}/p/1`);
+    world.db.pragma('query_only = ON'); // the server's storage refuses writes (SQLITE_READONLY)
+    await choose(page, 'I_TR_1', '4');
+    await page.getByText('Server sedang terganggu').waitFor();
+    expect(draftOf()).toEqual({});
+    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem(Object.keys(localStorage).find((key) => key.startsWith('integritas:'))!)!));
+    expect(stored.pending).toEqual({ I_TR_1: '4' });
+
+    world.db.pragma('query_only = OFF');
+    // retried on its own (every 5 s), without the respondent doing anything
+    await expect.poll(() => draftOf(), { timeout: 15_000 }).toEqual({ I_TR_1: '4' });
+    await page.getByText('Jawaban tersimpan').or(page.getByText('Answers saved.')).waitFor();
+    await context.close();
+  });
+
   it('without JavaScript: the gate keeps the respondent on the page, the review links to what is missing, submit works', async () => {
     const context = await phoneContext(browser, { javaScriptEnabled: false });
     const page = await context.newPage();
