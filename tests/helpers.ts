@@ -104,3 +104,22 @@ export async function serveWorld(world: World): Promise<{ baseUrl: string; close
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+interface RouterLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle: { stack?: RouterLayer[] };
+}
+
+/** Every route registered on the app (method in lower case, path as written), read from Express'
+ * router, so that walking tests cannot miss a route added later. */
+export function registeredRoutes(app: World['app']): { method: string; path: string }[] {
+  const routes: { method: string; path: string }[] = [];
+  const walk = (stack: RouterLayer[]) => {
+    for (const layer of stack) {
+      if (layer.route) for (const method of Object.keys(layer.route.methods)) routes.push({ method, path: layer.route.path });
+      else if (layer.handle.stack) walk(layer.handle.stack);
+    }
+  };
+  walk((app as unknown as { router: { stack: RouterLayer[] } }).router.stack);
+  return routes;
+}

@@ -1,16 +1,11 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addStaff } from '../../server/staff/service.js';
-import { createWorld, type World, signInStaff } from '../helpers.js';
+import { createWorld, registeredRoutes, type World, signInStaff } from '../helpers.js';
 
 /** Walks every registered staff route and checks the access policy on each, so a new route
  * cannot forget it: anonymous → the sign-in page; a liaison of one agency → 403/404 for another
  * agency's pages; an inspector → no write action. */
-
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle: { stack?: Layer[] };
-}
 
 let world: World;
 const routes: { method: string; path: string }[] = [];
@@ -19,13 +14,7 @@ beforeAll(async () => {
   world = await createWorld();
   await addStaff(world.db, world.clock, { email: 'inspektur@example.id', role: 'inspector', password: 'inspector-password-1' });
   await addStaff(world.db, world.clock, { email: 'kota@example.id', role: 'liaison', agencyCode: 'KOTA-B', password: 'liaison-password-1' });
-  const walk = (stack: Layer[]) => {
-    for (const layer of stack) {
-      if (layer.route) for (const method of Object.keys(layer.route.methods)) routes.push({ method, path: layer.route.path });
-      else if (layer.handle.stack) walk(layer.handle.stack);
-    }
-  };
-  walk((world.app as unknown as { router: { stack: Layer[] } }).router.stack);
+  routes.push(...registeredRoutes(world.app));
 });
 afterAll(() => world.cleanup());
 
