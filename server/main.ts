@@ -50,6 +50,17 @@ async function main(): Promise<void> {
     if (queued > 0) logger.info({ queued }, 'scheduled reminders queued');
   });
 
+  // Page images of drafts stay in the WAL until it is checkpointed and cut back; do that every minute
+  // rather than only when it reaches 1,000 pages (busy readers make it a no-op, tried again later).
+  const checkpoint = setInterval(() => {
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (error) {
+      logger.warn({ code: (error as { code?: string }).code }, 'checkpoint failed; will try again');
+    }
+  }, 60_000);
+  checkpoint.unref();
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -51,14 +51,16 @@ export function saveDraft(db: Db, invitationId: number, draftJson: string, now: 
 
 /** Marks the invitation completed and deletes its draft; false when it already was (the
  * database decides which of two racing submits wins). */
-/** (A client that submits in one call has still opened and started: the funnel stays consistent.) */
+/** (A client that submits in one call has still opened and started: the funnel stays consistent.)
+ * The exact opening time is cut to its day: with the response's duration it would give the exact
+ * moment of submission, which a log line could then tie to this invitation. */
 export function completeInvitation(db: Db, invitationId: number, completedOn: string, receiptCode: string, nowIso: string): boolean {
   return (
     statement(
       db,
       `UPDATE invitations
           SET status = 'completed', completed_on = ?, receipt_code = ?, draft_json = NULL, draft_updated_at = NULL,
-              opened_at = COALESCE(opened_at, ?), started_at = COALESCE(started_at, ?)
+              opened_at = substr(COALESCE(opened_at, ?), 1, 10), started_at = substr(COALESCE(started_at, ?), 1, 10)
         WHERE id = ? AND status <> 'completed'`,
     ).run(completedOn, receiptCode, nowIso, nowIso, invitationId).changes === 1
   );

@@ -12,6 +12,11 @@ export function openDatabase(databasePath: string): Db {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // Deleted and overwritten content is zeroed, not left in free space: a draft (answers kept with
+  // the invitation) must not survive in the file once its response is written (tests/system/privacy).
+  db.pragma('secure_delete = ON');
+  // After a checkpoint resets the WAL, it is cut back, so old page images do not linger in it.
+  db.pragma('journal_size_limit = 0');
   // Several processes (server, CLI, dispatcher) share the file: wait for a lock rather than fail.
   db.pragma('busy_timeout = 5000');
   migrate(db);
