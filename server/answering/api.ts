@@ -43,6 +43,18 @@ function localizedPages(questionnaire: Questionnaire, language: string) {
   }));
 }
 
+/** The localized pages as JSON text, built once per parsed questionnaire and language (parsed
+ * definitions are cached per stored version, so this follows any change of the survey): the
+ * largest part of every GET, and the same for every respondent of a group. */
+const pagesJsonCache = new WeakMap<Questionnaire, Map<string, string>>();
+function localizedPagesJson(questionnaire: Questionnaire, language: string): string {
+  let byLanguage = pagesJsonCache.get(questionnaire);
+  if (!byLanguage) pagesJsonCache.set(questionnaire, (byLanguage = new Map()));
+  let json = byLanguage.get(language);
+  if (json === undefined) byLanguage.set(language, (json = JSON.stringify(localizedPages(questionnaire, language))));
+  return json;
+}
+
 /** 422 bodies: `{errors: [{item, message}]}` with messages in the respondent's language. */
 function sendAnswerProblems(response: Response, error: AnswerProblemsError, language: string): void {
   const t = translator(language);
@@ -65,7 +77,7 @@ export function respondentApi(context: AnsweringContext): Router {
   router.get('/api/v1/respond/:token', (request: Request<{ token: string }>, response: Response) => {
     const wanted = z.enum(SUPPORTED_LANGUAGES).optional().safeParse(request.query.lang);
     const open: OpenInvitation = openQuestionnaire(context, request.params.token, wanted.success ? wanted.data : undefined);
-    response.json({
+    const head = JSON.stringify({
       survey: { code: open.survey.code, title: localize(open.survey.definition.title, open.language), closes: open.survey.closesOn },
       group: { code: open.invitation.groupCode, title: localize(open.survey.definition.groups[open.invitation.groupCode]?.title, open.language) },
       agency: { name: open.invitation.agencyName },
@@ -73,9 +85,9 @@ export function respondentApi(context: AnsweringContext): Router {
       language: open.language,
       status: open.invitation.status === 'in_progress' ? 'in_progress' : 'new',
       intro: localize(open.questionnaire.intro, open.language),
-      pages: localizedPages(open.questionnaire, open.language),
-      answers: open.answers,
     });
+    // the same document as before, with the cached pages spliced in before the answers
+    response.type('application/json').send(`${head.slice(0, -1)},"pages":${localizedPagesJson(open.questionnaire, open.language)},"answers":${JSON.stringify(open.answers)}}`);
   });
 
   router.put('/api/v1/respond/:token/answers', (request: Request<{ token: string }>, response: Response) => {
