@@ -11,6 +11,7 @@ import { managePages } from './surveys/pages.js';
 import { whatsappConfigured } from './invitations/delivery.js';
 import { optOutPages } from './invitations/optOutPages.js';
 import { twilioWebhooks } from './invitations/webhooks.js';
+import { invitationExists } from './answering/service.js';
 import { tokenGuard, type TokenGuardLimits } from './answering/tokenGuard.js';
 import type { Config } from './config.js';
 import type { Clock } from './platform/clock.js';
@@ -71,7 +72,12 @@ export function createApp(dependencies: AppDependencies): Express {
   });
 
   const answeringContext = { db, clock, timeZone: config.TIMEZONE };
-  const guard = tokenGuard(clock, dependencies.tokenLimits);
+  const guard = tokenGuard(
+    clock,
+    dependencies.tokenLimits,
+    (token) => invitationExists(db, token),
+    (address) => logger.warn({ address }, 'many unknown respondent links from one address: further guesses are refused'),
+  );
   app.use(['/r/:token', '/api/v1/respond/:token'], guard);
   app.use(answeringPages(answeringContext));
   app.use(optOutPages(db, clock));

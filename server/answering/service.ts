@@ -73,6 +73,11 @@ export function resolveInvitation(context: AnsweringContext, invitationToken: st
   };
 }
 
+/** Whether a token belongs to an invitation (for the rate limit of an address over its budget). */
+export function invitationExists(db: Db, invitationToken: string): boolean {
+  return isWellFormedToken(invitationToken) && findInvitationByTokenHash(db, hashInvitationToken(invitationToken)) !== undefined;
+}
+
 /** Like resolveInvitation, but anything other than an open invitation is an error. */
 export function requireOpenInvitation(context: AnsweringContext, invitationToken: string, wantedLanguage?: string): OpenInvitation {
   const found = resolveInvitation(context, invitationToken, wantedLanguage);

@@ -6,9 +6,12 @@ import { WindowCounter } from '../platform/rateLimit.js';
 /** Rate limits on the token endpoints (DESIGN invariant 4).
  * - Per token (its first 12 characters, so near-identical guesses share a budget): a respondent
  *   autosaving a whole questionnaire stays far below the limit; a script hammering a link does not.
- * - Per address, only failed look-ups (unknown or malformed tokens) count. An address over that
- *   limit is refused for new tokens, but tokens that already worked from it keep working, so one
- *   guesser behind a shared office address does not lock out colleagues who are mid-questionnaire. */
+ * - Per address, only failed look-ups (unknown or malformed tokens) count. Over that limit, every
+ *   further guess from the address is refused (429, still counted), but a link that exists still
+ *   opens: one guesser behind a shared office address locks out no colleague, neither one
+ *   mid-questionnaire nor one opening their link for the first time. This tells the guesser no more
+ *   than a 404 did (a refused guess was a wrong one); what would matter is a hit, and with 144-bit
+ *   tokens that stays as improbable as before. Going over the limit is logged. */
 export interface TokenGuardLimits {
   requestsPerToken: number;
   failuresPerAddress: number;
@@ -23,7 +26,13 @@ export class TooManyRequestsError extends AppError {
   }
 }
 
-export function tokenGuard(clock: Clock, limits: TokenGuardLimits = DEFAULT_TOKEN_LIMITS): RequestHandler {
+export function tokenGuard(
+  clock: Clock,
+  limits: TokenGuardLimits = DEFAULT_TOKEN_LIMITS,
+  /** whether a token belongs to an invitation (only asked for addresses over their limit) */
+  tokenExists: (token: string) => boolean = () => false,
+  onAddressOverLimit: (address: string) => void = () => {},
+): RequestHandler {
   const perToken = new WindowCounter(clock, limits.windowMs);
   const failuresPerAddress = new WindowCounter(clock, limits.windowMs);
   const workedFrom = new WindowCounter(clock, limits.windowMs * 6);
@@ -35,11 +44,13 @@ export function tokenGuard(clock: Clock, limits: TokenGuardLimits = DEFAULT_TOKE
     const addressTokenKey = `${address}|${token}`;
 
     if (perToken.hit(tokenKey) > limits.requestsPerToken) return next(new TooManyRequestsError(perToken.retryAfterSeconds(tokenKey)));
-    if (failuresPerAddress.count(address) >= limits.failuresPerAddress && workedFrom.count(addressTokenKey) === 0) {
+    const failures = failuresPerAddress.count(address);
+    if (failures >= limits.failuresPerAddress && workedFrom.count(addressTokenKey) === 0 && !tokenExists(token)) {
+      failuresPerAddress.hit(address);
       return next(new TooManyRequestsError(failuresPerAddress.retryAfterSeconds(address)));
     }
     response.on('finish', () => {
-      if (response.statusCode === 404) failuresPerAddress.hit(address);
+      if (response.statusCode === 404 && failuresPerAddress.hit(address) === limits.failuresPerAddress) onAddressOverLimit(address);
       else if (response.statusCode < 400 || response.statusCode === 409 || response.statusCode === 422) workedFrom.hit(addressTokenKey);
     });
     next();

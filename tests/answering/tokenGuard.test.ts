@@ -8,7 +8,7 @@ afterEach(() => world.cleanup());
 const unknownToken = (index: number) => `Z${String(index).padStart(23, '0')}`;
 
 describe('rate limits on token endpoints', () => {
-  it('an address that guesses too many links is refused new ones, but links that worked from it keep working', async () => {
+  it('an address that guesses too many links is refused further guesses, but no colleague behind it is locked out', async () => {
     world = await createWorld({ tokenLimits: { requestsPerToken: 1000, failuresPerAddress: 5, windowMs: 60_000 } });
     const colleague = world.tokens.get('Ani')!;
     await request(world.app).get(`/api/v1/respond/${colleague}`).expect(200); // mid-questionnaire already
@@ -17,13 +17,19 @@ describe('rate limits on token endpoints', () => {
     const refused = await request(world.app).get(`/api/v1/respond/${unknownToken(99)}`).expect(429);
     expect(refused.body).toEqual({ error: 'rate_limited', message: 'Too many requests. Please wait a moment and try again.' });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    // a real link never opened from this address is refused too: no oracle for the guesser
-    await request(world.app).get(`/r/${world.tokens.get('Budi')!}`).expect(429);
-    // the colleague who was already answering is not locked out
+    // guesses stay refused, malformed ones too, on pages and API alike
+    for (const guess of [unknownToken(100), 'short', `${colleague.slice(0, -1)}${colleague.endsWith('A') ? 'B' : 'A'}`]) {
+      await request(world.app).get(`/r/${guess}`).expect(429);
+      await request(world.app).get(`/api/v1/respond/${guess}`).expect(429);
+    }
+    // the colleague who was already answering goes on, and one opening their link for the first time gets in
     await request(world.app).put(`/api/v1/respond/${colleague}/answers`).send({ answers: { I_TR_1: '2' } }).expect(200);
-
-    world.clock.advance(61_000);
     await request(world.app).get(`/r/${world.tokens.get('Budi')!}`).expect(200);
+    await request(world.app).put(`/api/v1/respond/${world.tokens.get('Budi')!}/answers`).send({ answers: { I_TR_1: '3' } }).expect(200);
+
+    // after the window the address starts afresh
+    world.clock.advance(61_000);
+    await request(world.app).get(`/api/v1/respond/${unknownToken(101)}`).expect(404);
   });
 
   it('one link hammered beyond its budget is refused, with a page in Bahasa Indonesia', async () => {
