@@ -154,6 +154,7 @@ async function runCommand(context: CliContext, command: string, positionals: str
       if (options.once) {
         applyReminderSchedules(db, clock);
         const summary = await dispatcher.runOnce();
+        await dispatcher.stop(); // closes the pooled SMTP connections, so the command ends now
         io.stdout(`Delivered what was due: ${summary.sent} sent, ${summary.retried} to retry, ${summary.failed} failed, ${summary.cancelled} cancelled.\n`);
         return;
       }

@@ -12,7 +12,7 @@ import { changeSurveyStatus, loadSurveyDefinition } from '../../server/surveys/s
 import { testSurvey } from '../fixtures/survey.js';
 import { AGENCIES_CSV, TEST_SECRET, tempDir } from '../helpers.js';
 
-const MESSAGES = 800;
+const MESSAGES = 2000;
 const CONCURRENCY = 8;
 
 describe('crash safety of the dispatcher', () => {

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { smtpEmailChannel } from '../../server/invitations/channels/email.js';
 import { createDispatcher } from '../../server/invitations/delivery.js';
 import type { Dispatcher } from '../../server/invitations/dispatcher.js';
 import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders } from '../../server/invitations/sending.js';
@@ -92,6 +93,19 @@ describe('email through a real SMTP server', () => {
     // running again sends nothing: a provider that answered is never asked again
     await dispatcher.runOnce();
     expect(smtp.received).toHaveLength(6);
+  });
+
+  it('the SMTP channel pools its connections as configured, and a closed port is a transient failure', async () => {
+    const channel = smtpEmailChannel(smtp.url, 'survei@integritas.test', 2);
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, index) => channel.send({ to: `p${index}@example.id`, subject: 'S', text: 'T', html: '<p>T</p>', headers: {} })));
+    channel.close();
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(12).fill('sent'));
+    expect(smtp.received.map((mail) => mail.envelopeTo[0]).sort()).toEqual(Array.from({ length: 12 }, (_, index) => `p${index}@example.id`).sort());
+    // 12 messages over at most 2 connections (nodemailer ignored pool options given with a URL: it was 12)
+    expect(smtp.connections).toBeLessThanOrEqual(2);
+    const closed = smtpEmailChannel('smtp://127.0.0.1:1', 'survei@integritas.test', 1);
+    expect(await closed.send({ to: 'x@example.id', subject: 'S', text: 'T', html: '<p>T</p>', headers: {} })).toMatchObject({ status: 'retry', errorCode: 'ECONNREFUSED' });
+    closed.close();
   });
 
   it('a recipient refused with 550 bounces alone; one refused with 421 is retried later and then delivered', async () => {

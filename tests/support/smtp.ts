@@ -10,6 +10,8 @@ export interface ReceivedMail {
 export interface TestSmtpServer {
   url: string;
   received: ReceivedMail[];
+  /** TCP connections accepted so far */
+  connections: number;
   /** set per test: an SMTP reply for a recipient, e.g. {code: 550, message: 'no such user'} */
   rejectRecipient: (address: string) => { code: number; message: string } | null;
   close(): Promise<void>;
@@ -20,6 +22,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   const state: TestSmtpServer = {
     url: '',
     received: [],
+    connections: 0,
     rejectRecipient: () => null,
     close: async () => {},
   };
@@ -48,6 +51,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.server.on('connection', () => state.connections++);
   state.url = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
   state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return state;
