@@ -171,7 +171,14 @@ async function nationalResults(): Promise<void> {
   db.close();
 
   const server = await startServer([...productionNodeFlags(), 'dist/server/main.js'], { PORT: '0', DATABASE_PATH: databasePath, DATA_DIR: work, SECRET_KEY: SECRET, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
-  const login = await fetch(`${server.baseUrl}/staff/login`, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'email=bench%40example.id&password=bench-password-1' });
+  const form = await fetch(`${server.baseUrl}/staff/login`);
+  const formToken = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+  const login = await fetch(`${server.baseUrl}/staff/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', cookie: String(form.headers.get('set-cookie')).split(';')[0]! },
+    body: `email=bench%40example.id&password=bench-password-1&_csrf=${formToken}`,
+  });
   const cookie = String(login.headers.get('set-cookie')).split(';')[0]!;
   for (const [name, url] of [
     ['agency results page', `/staff/results/BENCH-P2/agencies/KOTA-0001`],

@@ -1,10 +1,11 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { listSurveys } from '../surveys/store.js';
 import { localize } from '../surveys/localize.js';
-import { allow, currentStaff, SESSION_COOKIE, staffTranslator, verifyCsrf } from './http.js';
+import { allow, currentStaff, parseCookies, SESSION_COOKIE, staffTranslator, verifyCsrf } from './http.js';
 import { LoginThrottledError, SESSION_HOURS, StaffAuthenticator } from './service.js';
 import { canSeeResults } from '../results/access.js';
 
@@ -15,6 +16,8 @@ function safeNext(next: string | undefined): string {
   return next && /^\/staff(\/|$)/.test(next) && !next.startsWith('//') ? next : '/staff';
 }
 
+const LOGIN_COOKIE = 'integritas_login';
+
 export function staffRoutes(db: Db, clock: Clock, secureCookies: boolean, authenticator = new StaffAuthenticator(db, clock)): Router {
   const router = Router();
   router.use('/staff', (_request, response, next) => {
@@ -22,9 +25,19 @@ export function staffRoutes(db: Db, clock: Clock, secureCookies: boolean, authen
     next();
   });
 
+  /** The sign-in form has its own CSRF token before any session exists (double submit: a cookie only
+   * this site can set, SameSite=Strict, and the same value in the form), so no other site can sign a
+   * browser in to an account of its choosing. A fresh token with every form shown. */
   const renderLogin = (request: Request, response: Response, status: number, error?: string) => {
     const { t, language } = staffTranslator(request, response);
-    response.status(status).render('staff/login', { t, language, error, next: safeNext(typeof request.query.next === 'string' ? request.query.next : (request.body as { next?: string } | undefined)?.next) });
+    const loginToken = randomBytes(18).toString('base64url');
+    response.cookie(LOGIN_COOKIE, loginToken, { httpOnly: true, sameSite: 'strict', secure: secureCookies, path: '/staff/login', maxAge: 2 * 3600 * 1000 });
+    response.status(status).render('staff/login', { t, language, error, loginToken, next: safeNext(typeof request.query.next === 'string' ? request.query.next : (request.body as { next?: string } | undefined)?.next) });
+  };
+  const loginTokenMatches = (request: Request): boolean => {
+    const cookie = Buffer.from(parseCookies(request.headers.cookie)[LOGIN_COOKIE] ?? '');
+    const sent = (request.body as { _csrf?: unknown } | undefined)?._csrf;
+    return cookie.length >= 24 && typeof sent === 'string' && Buffer.byteLength(sent) === cookie.length && timingSafeEqual(cookie, Buffer.from(sent));
   };
 
   router.get('/staff/login', (request, response) => renderLogin(request, response, 200));
@@ -32,6 +45,7 @@ export function staffRoutes(db: Db, clock: Clock, secureCookies: boolean, authen
   router.post('/staff/login', async (request, response) => {
     const body = loginBody.safeParse(request.body);
     const { t } = staffTranslator(request, response);
+    if (!loginTokenMatches(request)) return renderLogin(request, response, 403, t('staff.form_expired'));
     if (!body.success) return renderLogin(request, response, 422, t('staff.sign_in_failed'));
     let signedIn;
     try {

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addStaff } from '../../server/staff/service.js';
-import { createWorld, type World, signInStaff } from '../helpers.js';
+import { createWorld, postLogin, type World, signInStaff } from '../helpers.js';
 
 let world: World;
 beforeEach(async () => {
@@ -25,7 +25,7 @@ describe('staff accounts in the browser', () => {
     const page = await agent.post(`/staff/users/${inspectorId}/disable`).type('form').send({ _csrf: csrf }).expect(200);
     expect(page.text).toContain('data-confirm=');
     await inspectorSession.agent.get('/staff').expect(303);
-    await request(world.app).post('/staff/login').type('form').send({ email: 'inspektur@example.id', password: 'inspector-password-1' }).expect(401);
+    expect((await postLogin(world.app, { email: 'inspektur@example.id', password: 'inspector-password-1' })).status).toBe(401);
     const adminId = world.db.prepare(`SELECT id FROM staff_users WHERE email = 'admin@example.id'`).pluck().get();
     await agent.post(`/staff/users/${adminId}/disable`).type('form').send({ _csrf: csrf }).expect(422);
     expect(world.db.prepare(`SELECT action FROM audit_log WHERE action IN ('staff.add', 'staff.disable') ORDER BY id`).pluck().all()).toEqual(['staff.add', 'staff.add', 'staff.add', 'staff.disable']);
@@ -57,7 +57,8 @@ describe('staff language and cookies', () => {
     const secureWorld = await createWorld({ env: { PUBLIC_URL: 'https://spi.example.id' } });
     try {
       await addStaff(secureWorld.db, secureWorld.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
-      const response = await request(secureWorld.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(303);
+      const response = await postLogin(secureWorld.app, { email: 'admin@example.id', password: 'admin-password-1' });
+      expect(response.status).toBe(303);
       expect(String(response.headers['set-cookie'])).toMatch(/; Secure/);
       expect(response.headers['strict-transport-security']).toBeDefined();
     } finally {

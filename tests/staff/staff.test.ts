@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addStaff } from '../../server/staff/service.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
-import { completeInternalAnswers, createWorld, type World, signInStaff } from '../helpers.js';
+import { completeInternalAnswers, createWorld, postLogin, type World, signInStaff } from '../helpers.js';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 
 let world: World;
@@ -23,35 +23,41 @@ const cookieOf = (response: request.Response) => String(response.headers['set-co
 describe('staff sign-in and sessions', () => {
   it('anonymous visitors are sent to the sign-in page, then back where they wanted to go', async () => {
     await request(world.app).get('/staff/results/SPI-TEST').expect(303).expect('Location', '/staff/login?next=%2Fstaff%2Fresults%2FSPI-TEST');
-    const agent = request.agent(world.app);
-    await agent.post('/staff/login').type('form').send({ email: 'ADMIN@example.id', password: 'admin-password-1', next: '/staff/results/SPI-TEST' }).expect(303).expect('Location', '/staff/results/SPI-TEST');
+    const back = await postLogin(world.app, { email: 'ADMIN@example.id', password: 'admin-password-1', next: '/staff/results/SPI-TEST' });
+    expect([back.status, back.headers.location]).toEqual([303, '/staff/results/SPI-TEST']);
     // an outside address is never a place to go after signing in
-    await agent.post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1', next: 'https://evil.example/' }).expect(303).expect('Location', '/staff');
+    const outside = await postLogin(world.app, { email: 'admin@example.id', password: 'admin-password-1', next: 'https://evil.example/' });
+    expect([outside.status, outside.headers.location]).toEqual([303, '/staff']);
   });
 
   it('a wrong password is refused without saying which part was wrong, and audited', async () => {
-    const unknown = await request(world.app).post('/staff/login').type('form').send({ email: 'nobody@example.id', password: 'whatever-123' }).expect(401);
-    const wrong = await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'wrong-password' }).expect(401);
+    const unknown = await postLogin(world.app, { email: 'nobody@example.id', password: 'whatever-123' });
+    const wrong = await postLogin(world.app, { email: 'admin@example.id', password: 'wrong-password' });
+    expect([unknown.status, wrong.status]).toEqual([401, 401]);
     expect(wrong.text).toContain('Email atau kata sandi salah.');
-    expect(unknown.text).toBe(wrong.text);
+    const withoutToken = (html: string) => html.replace(/name="_csrf" value="[^"]+"/, '');
+    expect(withoutToken(unknown.text)).toBe(withoutToken(wrong.text));
     expect(world.db.prepare(`SELECT action FROM audit_log WHERE action LIKE 'staff.sign_in%'`).pluck().all()).toEqual(['staff.sign_in_failed', 'staff.sign_in_failed']);
     expect(world.db.prepare('SELECT detail FROM audit_log').pluck().all().join()).not.toContain('wrong-password');
   });
 
   it('sign-in is throttled per account after repeated failures, even with the right password', async () => {
-    for (let attempt = 0; attempt < 5; attempt++) await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'nope-nope-nope' }).expect(401);
-    const throttled = await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(429);
+    for (let attempt = 0; attempt < 5; attempt++) expect((await postLogin(world.app, { email: 'admin@example.id', password: 'nope-nope-nope' })).status).toBe(401);
+    const throttled = await postLogin(world.app, { email: 'admin@example.id', password: 'admin-password-1' });
+    expect(throttled.status).toBe(429);
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
     world.clock.advance(16 * 60 * 1000);
-    await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(303);
+    expect((await postLogin(world.app, { email: 'admin@example.id', password: 'admin-password-1' })).status).toBe(303);
   });
 
   it('a new session id at every sign-in; the old one stops working; sign-out needs the CSRF token', async () => {
-    const first = await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(303);
+    const first = await postLogin(world.app, { email: 'admin@example.id', password: 'admin-password-1' });
+    expect(first.status).toBe(303);
     const firstCookie = cookieOf(first)!;
     expect(String(first.headers['set-cookie'])).toMatch(/HttpOnly/i);
     expect(String(first.headers['set-cookie'])).toMatch(/SameSite=Lax/i);
-    const second = await request(world.app).post('/staff/login').set('Cookie', `integritas_staff=${firstCookie}`).type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(303);
+    const second = await postLogin(world.app, { email: 'admin@example.id', password: 'admin-password-1' }, `integritas_staff=${firstCookie}`);
+    expect(second.status).toBe(303);
     const secondCookie = cookieOf(second)!;
     expect(secondCookie).not.toBe(firstCookie);
     await request(world.app).get('/staff').set('Cookie', `integritas_staff=${firstCookie}`).expect(303);

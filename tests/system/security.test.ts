@@ -11,7 +11,7 @@ import { addStaff } from '../../server/staff/service.js';
 import { SESSION_COOKIE } from '../../server/staff/http.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
 import { testSurvey } from '../fixtures/survey.js';
-import { completeInternalAnswers, createWorld, registeredRoutes, signInStaff, TEST_SECRET, type World } from '../helpers.js';
+import { completeInternalAnswers, createWorld, postLogin, registeredRoutes, signInStaff, TEST_SECRET, type World } from '../helpers.js';
 
 /** Issue 7 §3: XSS on every page, CSRF on every form, session fixation, clickjacking, and tokens
  * kept out of logs and referrers. */
@@ -105,9 +105,26 @@ describe('clickjacking, CSRF and session fixation', () => {
     expect(world.db.prepare(`SELECT status FROM surveys WHERE code = 'SPI-TEST'`).pluck().get()).toBe('open');
   });
 
+  it('the sign-in form has its own CSRF token: another site cannot sign a browser in to its account', async () => {
+    // a cross-site POST carries neither the SameSite=Strict cookie nor a matching token
+    const forged = await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1' });
+    expect(forged.status).toBe(403);
+    expect(forged.headers['set-cookie'] ?? []).not.toEqual(expect.arrayContaining([expect.stringMatching(/^integritas_staff=/)]));
+    expect(forged.text).toContain('Formulir kedaluwarsa');
+    const form = await request(world.app).get('/staff/login').expect(200);
+    expect(String(form.headers['set-cookie'])).toMatch(/integritas_login=[^;]+;.*HttpOnly.*SameSite=Strict/i);
+    const cookie = String(form.headers['set-cookie']).split(';')[0]!;
+    const token = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    // the token without its cookie, or the cookie with another token: refused
+    expect((await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1', _csrf: token })).status).toBe(403);
+    expect((await request(world.app).post('/staff/login').set('Cookie', cookie).type('form').send({ email: 'admin@example.id', password: 'admin-password-1', _csrf: token.slice(1) + 'x' })).status).toBe(403);
+    expect((await request(world.app).post('/staff/login').set('Cookie', cookie).type('form').send({ email: 'admin@example.id', password: 'admin-password-1', _csrf: token })).status).toBe(303);
+  });
+
   it('a session id planted before sign-in is never the one used after it, and a signed-out session is dead', async () => {
     const planted = 'attacker-chosen-session-id-0123456789';
-    const login = await request(world.app).post('/staff/login').set('Cookie', `${SESSION_COOKIE}=${planted}`).type('form').send({ email: 'admin@example.id', password: 'admin-password-1' }).expect(303);
+    const login = await postLogin(world.app, { email: 'admin@example.id', password: 'admin-password-1' }, `${SESSION_COOKIE}=${planted}`);
+    expect(login.status).toBe(303);
     const issued = /integritas_staff=([^;]+)/.exec(String(login.headers['set-cookie']))![1]!;
     expect(issued).not.toBe(planted);
     expect((await request(world.app).get('/staff').set('Cookie', `${SESSION_COOKIE}=${planted}`)).status).toBe(303);

@@ -96,6 +96,7 @@ export const en: Record<MessageKey, string> = {
   'staff.email': "Email",
   'staff.password': "Password",
   'staff.sign_in_heading': "Staff sign-in",
+  'staff.form_expired': "The form has expired. Reload the page and sign in again.",
   'staff.sign_in_failed': "Wrong email or password.",
   'staff.sign_in_throttled': "Too many failed attempts. Wait a few minutes and try again.",
   'staff.home': "Staff home",

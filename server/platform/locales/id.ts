@@ -95,6 +95,7 @@ export const id = {
   'staff.email': "Email",
   'staff.password': "Kata sandi",
   'staff.sign_in_heading': "Masuk untuk petugas",
+  'staff.form_expired': "Formulir kedaluwarsa. Muat ulang halaman, lalu masuk lagi.",
   'staff.sign_in_failed': "Email atau kata sandi salah.",
   'staff.sign_in_throttled': "Terlalu banyak percobaan gagal. Tunggu beberapa menit lalu coba lagi.",
   'staff.home': "Beranda petugas",
