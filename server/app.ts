@@ -40,6 +40,9 @@ export function createApp(dependencies: AppDependencies): Express {
   app.set('views', viewsDir);
   app.set('view engine', 'ejs');
   app.set('view cache', true);
+  // behind a reverse proxy, the respondent's address (for the rate limits) is in X-Forwarded-For,
+  // but only a proxy named here is believed: otherwise anyone could pick their own address
+  app.set('trust proxy', config.TRUST_PROXY ?? false);
 
   app.use(
     helmet({

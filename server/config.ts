@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const optionalText = z
@@ -9,6 +10,18 @@ const optionalText = z
 const flag = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no'])
   .transform((value) => value === '1' || value === 'true' || value === 'yes');
+
+/** Express' `trust proxy`: a hop count, or addresses / CIDRs / loopback, linklocal, uniquelocal. */
+const trustProxy = optionalText.pipe(
+  z
+    .string()
+    .refine(
+      (value) => /^\d+$/.test(value) || value.split(',').every((part) => ['loopback', 'linklocal', 'uniquelocal'].includes(part.trim()) || isIP(part.trim().split('/')[0]!) !== 0),
+      'must be a number of proxies, or addresses/CIDRs, or loopback, linklocal, uniquelocal (comma-separated)',
+    )
+    .transform((value) => (/^\d+$/.test(value) ? Number(value) : value.split(',').map((part) => part.trim())))
+    .optional(),
+);
 
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -42,6 +55,7 @@ const environmentSchema = z.object({
         return false;
       }
     }, 'is not a known IANA time zone'),
+  TRUST_PROXY: trustProxy,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

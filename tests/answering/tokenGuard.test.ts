@@ -40,4 +40,17 @@ describe('rate limits on token endpoints', () => {
     expect(refused.text).toContain('Terlalu banyak permintaan');
     await request(world.app).get(`/r/${world.tokens.get('Budi')!}`).expect(200);
   });
+
+  it('behind a proxy named in TRUST_PROXY, each respondent address has its own budget; otherwise X-Forwarded-For is ignored', async () => {
+    world = await createWorld({ tokenLimits: { requestsPerToken: 1000, failuresPerAddress: 3, windowMs: 60_000 }, env: { TRUST_PROXY: 'loopback' } });
+    for (let index = 0; index < 3; index++) await request(world.app).get(`/api/v1/respond/${unknownToken(index)}`).set('X-Forwarded-For', '203.0.113.7').expect(404);
+    await request(world.app).get(`/api/v1/respond/${unknownToken(9)}`).set('X-Forwarded-For', '203.0.113.7').expect(429);
+    await request(world.app).get(`/api/v1/respond/${unknownToken(9)}`).set('X-Forwarded-For', '198.51.100.2').expect(404);
+    world.cleanup();
+
+    // without TRUST_PROXY a client cannot choose its own address to escape the limit
+    world = await createWorld({ tokenLimits: { requestsPerToken: 1000, failuresPerAddress: 3, windowMs: 60_000 } });
+    for (let index = 0; index < 3; index++) await request(world.app).get(`/api/v1/respond/${unknownToken(index)}`).set('X-Forwarded-For', `203.0.113.${index}`).expect(404);
+    await request(world.app).get(`/api/v1/respond/${unknownToken(9)}`).set('X-Forwarded-For', '198.51.100.2').expect(429);
+  });
 });

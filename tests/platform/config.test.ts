@@ -9,6 +9,9 @@ describe('configuration', () => {
     expect(loadConfig({ PORT: '8080' }).PUBLIC_URL).toBe('http://localhost:8080');
     expect(loadConfig({ PUBLIC_URL: 'https://spi.example.id/' }).PUBLIC_URL).toBe('https://spi.example.id');
     expect(loadConfig({ DEMO: '0', SMTP_URL: '' }).DEMO).toBe(false);
+    expect(config.TRUST_PROXY).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8']);
   });
 
   it.each([
@@ -18,6 +21,7 @@ describe('configuration', () => {
     ['DEMO', 'maybe'],
     ['TIMEZONE', 'Mars/Olympus'],
     ['SECRET_KEY', 'short'],
+    ['TRUST_PROXY', 'everyone'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));
