@@ -158,5 +158,11 @@ export async function importResponses(db: Db, clock: Clock, timeZone: string, su
   report.stored = accepted.length;
   report.rejected = report.rows - report.stored - report.duplicates;
   report.errors.sort((a, b) => a.line - b.line);
+  const withoutEntryId = accepted.filter((response) => response.entryId === null).map((response) => response.line);
+  if (withoutEntryId.length > 0) {
+    report.warnings.push(
+      `${withoutEntryId.length} stored row(s) have no entry_id (line${withoutEntryId.length > 1 ? 's' : ''} ${withoutEntryId.slice(0, 10).join(', ')}${withoutEntryId.length > 10 ? ', …' : ''}): importing this file again would add them again. Give every paper form an entry_id to make re-imports safe.`,
+    );
+  }
   return report;
 }

@@ -141,10 +141,12 @@ export interface ImportReport {
   rejected: number;
   errors: RowProblem[];
   duplicateLines: RowProblem[];
+  /** about the file as a whole: stored, but worth knowing before it is imported again */
+  warnings: string[];
 }
 
 export function emptyReport(): ImportReport {
-  return { rows: 0, stored: 0, updated: 0, duplicates: 0, rejected: 0, errors: [], duplicateLines: [] };
+  return { rows: 0, stored: 0, updated: 0, duplicates: 0, rejected: 0, errors: [], duplicateLines: [], warnings: [] };
 }
 
 export function formatProblem(problem: RowProblem): string {
@@ -157,5 +159,6 @@ export function formatReport(report: ImportReport): string {
   ];
   for (const problem of report.errors) lines.push('  ' + formatProblem(problem));
   for (const problem of report.duplicateLines) lines.push('  duplicate: ' + formatProblem(problem));
+  for (const warning of report.warnings) lines.push('  warning: ' + warning);
   return lines.join('\n');
 }

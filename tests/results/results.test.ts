@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importResponses } from '../../server/answering/paperEntry.js';
-import { formatProblem } from '../../server/platform/tabular.js';
+import { formatProblem, formatReport } from '../../server/platform/tabular.js';
 import { addCorrection, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse } from '../../server/results/service.js';
 import { createWorld, type World } from '../helpers.js';
 
@@ -113,8 +113,11 @@ describe('paper entry import', () => {
       'line 7, column entry_id: "K-1" already appears on line 2',
     ]);
     expect(report).toMatchObject({ rows: 7, stored: 2, duplicates: 0, rejected: 5 });
+    // the row without entry_id is stored, with a warning that a re-import would add it again
+    expect(report.warnings).toEqual(['1 stored row(s) have no entry_id (line 8): importing this file again would add them again. Give every paper form an entry_id to make re-imports safe.']);
+    expect(formatReport(report)).toContain('  warning: 1 stored row(s) have no entry_id (line 8)');
     const again = await importResponses(world.db, world.clock, 'Asia/Jakarta', 'SPI-TEST', Buffer.from(file.split('\n').slice(0, 2).join('\n')));
-    expect(again).toMatchObject({ rows: 1, stored: 0, duplicates: 1 });
+    expect(again).toMatchObject({ rows: 1, stored: 0, duplicates: 1, warnings: [] });
     expect(world.db.prepare(`SELECT source, entry_id AS entryId, submitted_on AS day FROM responses ORDER BY entry_id`).all()).toEqual([
       { source: 'import', entryId: null, day: '2026-08-01' },
       { source: 'import', entryId: 'K-1', day: '2026-08-01' },
