@@ -156,6 +156,20 @@ describe('answer bodies', () => {
     );
   });
 
+  it('the pages without JavaScript: random form fields on every page and the opt-out form never give a 5xx, and what is shown is escaped', async () => {
+    const token = world.tokens.get('Eka')!;
+    const field = fc.oneof(fc.constantFrom('q:I_TR_1', 'q:I_TR_2', 'q:I_GATE', 'q:I_PBJ_SAME', 'q:I_CHANNELS', 'q:I_YEARS', 'q:I_NOTE', 'nav', 'lang'), hostileString);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('/p/1', '/p/2', '/p/3', '/p/0', '/p/99', `/p/${MARKER}`, '/submit', '/opt-out'), fc.dictionary(field, fc.oneof(hostileString, fc.array(hostileString, { maxLength: 3 })), { maxKeys: 6 }), async (suffix, fields) => {
+        const response = await request(world.app).post(`/r/${token}${suffix}`).type('form').send(fields);
+        expect({ suffix, status: response.status < 500 }).toEqual({ suffix, status: true });
+        expect(response.text).not.toMatch(/<script>alert\('ZQXJ7'\)<\/script>|at \w+ \(|SqliteError|TypeError/);
+      }),
+      { numRuns: 150 },
+    );
+    expect(consistencyProblems(world.db)).toEqual([]);
+  });
+
   it('malformed JSON and oversized bodies are refused with a clear message', async () => {
     const token = world.tokens.get('Cici')!;
     const broken = await request(world.app).put(`/api/v1/respond/${token}/answers`).set('Content-Type', 'application/json').send('{"answers": {');
