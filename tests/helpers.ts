@@ -139,3 +139,12 @@ export function registeredRoutes(app: World['app']): { method: string; path: str
   walk((app as unknown as { router: { stack: RouterLayer[] } }).router.stack);
   return routes;
 }
+
+/** supertest reads the body of any content type (CSV, XLSX, HTML, JSON) as raw bytes with this. */
+export function rawBody(response: request.Response, done: (error: Error | null, body: unknown) => void): void {
+  // superagent hands the parser the raw HTTP response stream, whatever its typings say
+  const stream = response as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
+}

@@ -6,7 +6,7 @@ import { importRespondents } from '../../server/respondents/service.js';
 import { addStaff } from '../../server/staff/service.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
 import { exportLinks } from '../../server/invitations/service.js';
-import { completeInternalAnswers, createWorld, registeredRoutes, signInStaff, TEST_SECRET, type World } from '../helpers.js';
+import { completeInternalAnswers, createWorld, rawBody, registeredRoutes, signInStaff, TEST_SECRET, type World } from '../helpers.js';
 
 /** Issue 7 §4: after web and paper flows, nothing in the schema, the files, the pages or the
  * exports lets a response be joined to an invitation or a respondent. */
@@ -133,11 +133,7 @@ describe('pages and exports', () => {
       const paths = route.path.includes(':format') ? ['csv', 'json', 'xlsx'].map((format) => route.path.replace(':format', format)) : [route.path];
       for (const template of paths) {
         const path = template.replace(':survey', 'SPI-TEST').replace(':code', 'PROV-A');
-        const response = await agent.get(path).buffer(true).parse((res, done) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => done(null, Buffer.concat(chunks)));
-        });
+        const response = await agent.get(path).buffer(true).parse(rawBody);
         expect({ path, status: response.status }).toEqual({ path, status: 200 });
         const text = (response.body as Buffer).toString('latin1');
         for (const identity of identities.filter(Boolean)) expect({ path, leaks: text.includes(identity) }).toEqual({ path, leaks: false });

@@ -11,7 +11,7 @@ import { addStaff } from '../../server/staff/service.js';
 import { SESSION_COOKIE } from '../../server/staff/http.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
 import { testSurvey } from '../fixtures/survey.js';
-import { completeInternalAnswers, createWorld, postLogin, registeredRoutes, signInStaff, TEST_SECRET, type World } from '../helpers.js';
+import { completeInternalAnswers, createWorld, postLogin, rawBody, registeredRoutes, signInStaff, TEST_SECRET, type World } from '../helpers.js';
 
 /** Issue 7 §3: XSS on every page, CSRF on every form, session fixation, clickjacking, and tokens
  * kept out of logs and referrers. */
@@ -53,11 +53,7 @@ describe('cross-site scripting', () => {
       if (phase === 'closed') changeSurveyStatus(world.db, world.clock, 'SPI-TEST', 'closed');
       for (const route of getRoutes) {
         for (const path of concretePaths(route.path)) {
-          const response = await agent.get(path).buffer(true).parse((res, done) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => done(null, Buffer.concat(chunks)));
-          });
+          const response = await agent.get(path).buffer(true).parse(rawBody);
           const type = String(response.headers['content-type'] ?? '');
           const body = (response.body as Buffer).toString('utf8');
           expect({ path, status: response.status < 500 }).toEqual({ path, status: true });
