@@ -50,6 +50,10 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       });
     },
   });
+  // a client that goes away mid-connection (a killed dispatcher) resets it; anything else is a failure
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ECONNRESET') throw error;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.server.on('connection', () => state.connections++);
   state.url = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
