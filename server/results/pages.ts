@@ -13,7 +13,7 @@ import { requireSurvey } from '../surveys/service.js';
 import { listSurveys, type SurveyRecord } from '../surveys/store.js';
 import { canSeeAgency, canSeeResults } from './access.js';
 import { barChart, lineChart } from './charts.js';
-import { addCorrection, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse, type ResultsDocument } from './service.js';
+import { addCorrection, cachedResults, listFlaggedResponses, resultsCsvRows, reviewResponse, type ResultsDocument } from './service.js';
 import { iterateScoredResponses, listSurveyAgencies, listSurveyVersions, unitCompletions } from './store.js';
 
 /** Results pages for staff: national overview, agency page, "how was this computed", exports. */
@@ -54,7 +54,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     const staff = currentStaff(response)!;
     if (staff.role === 'liaison') return response.redirect(303, `/staff/results/${survey.code}/agencies/${staff.agencyCode}`);
     const locals = common(request, response, survey);
-    const document = computeResults(db, clock, survey.code);
+    const document = cachedResults(db, clock, survey.code);
     const agencies = listSurveyAgencies(db, survey.id);
     const kindOf = new Map(agencies.map((agency) => [agency.code, agency]));
     const kind = typeof request.query.kind === 'string' ? request.query.kind : '';
@@ -96,7 +96,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     const survey = visibleSurvey(request, response);
     const code = String(request.params.code);
     if (!canSeeAgency(currentStaff(response)!, code)) throw new ForbiddenError();
-    const document = computeResults(db, clock, survey.code);
+    const document = cachedResults(db, clock, survey.code);
     const agency = document.agencies.find((candidate) => candidate.code.toLowerCase() === code.toLowerCase());
     if (!agency) throw new NotFoundError(`No agency ${code} in survey ${survey.code}`);
     return { survey, document, agency };
@@ -131,7 +131,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
       .filter((round) => canSeeResults(staff, round.status))
       .sort((a, b) => a.opensOn.localeCompare(b.opensOn))
       .map((round) => {
-        const roundAgency = round.id === survey.id ? agency : computeResults(db, clock, round.code).agencies.find((candidate) => candidate.code === agency.code);
+        const roundAgency = round.id === survey.id ? agency : cachedResults(db, clock, round.code).agencies.find((candidate) => candidate.code === agency.code);
         return roundAgency ? { code: round.code, title: localize(round.definition.title, locals.language), index: roundAgency.index } : null;
       })
       .filter((round): round is { code: string; title: string; index: number | null } => round !== null);
@@ -241,7 +241,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     const survey = visibleSurvey(request, response);
     const format = String(request.params.format);
     if (!['csv', 'xlsx', 'json'].includes(format)) throw new NotFoundError('No such export format');
-    const document = computeResults(db, clock, survey.code);
+    const document = cachedResults(db, clock, survey.code);
     appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'results.export', detail: { survey: survey.code, format, agencies: document.agencies.length } });
     const fileName = `results-${survey.code}.${format}`;
     response.set('Content-Disposition', `attachment; filename="${fileName}"`);

@@ -66,6 +66,29 @@ export function computeResults(db: Db, clock: Clock, surveyCode: string): Result
   })();
 }
 
+/** The results document for the staff pages, kept while the database is unchanged. The key is
+ * what SQLite itself says about change: `PRAGMA data_version` moves when another connection (the
+ * CLI, a second process) commits, `total_changes()` when this one writes anything at all. So any
+ * write anywhere recomputes (conservative: while a survey is open, autosaves keep it recomputing);
+ * once a round is closed and quiet, inspectors' pages and the trend across rounds are served from
+ * here. `computedAt` stays the time it was computed, which is true of the data shown. */
+const documentCache = new WeakMap<Db, Map<string, { key: string; document: ResultsDocument }>>();
+const CACHED_SURVEYS = 8;
+
+export function cachedResults(db: Db, clock: Clock, surveyCode: string): ResultsDocument {
+  const changeKey = () => `${String(db.pragma('data_version', { simple: true }))}|${String(statement(db, 'SELECT total_changes()').pluck().get())}`;
+  let cache = documentCache.get(db);
+  if (!cache) documentCache.set(db, (cache = new Map()));
+  const cached = cache.get(surveyCode);
+  if (cached && cached.key === changeKey()) return cached.document;
+  const document = computeResults(db, clock, surveyCode);
+  cache.delete(surveyCode);
+  if (cache.size >= CACHED_SURVEYS) cache.delete(cache.keys().next().value!);
+  // the key after computing: a first computation may have scored older responses (a write)
+  cache.set(surveyCode, { key: changeKey(), document });
+  return document;
+}
+
 /** `results --format csv`: one row per agency. */
 export function resultsCsvRows(document: ResultsDocument, groups: string[]): (string | number | null)[][] {
   const header = ['code', 'name', 'status', 'index', 'index_raw', 'category', ...groups.flatMap((group) => [`${group}_responses`, `${group}_component`])];

@@ -2,7 +2,8 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importResponses } from '../../server/answering/paperEntry.js';
 import { formatProblem, formatReport } from '../../server/platform/tabular.js';
-import { addCorrection, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse } from '../../server/results/service.js';
+import { addCorrection, cachedResults, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse } from '../../server/results/service.js';
+import { openDatabase } from '../../server/platform/db.js';
 import { createWorld, type World } from '../helpers.js';
 
 let world: World;
@@ -87,6 +88,32 @@ describe('results from web and paper responses, against a hand-computed fixture'
     expect(csv[0]).toEqual(['code', 'name', 'status', 'index', 'index_raw', 'category', 'internal_responses', 'internal_component', 'external_responses', 'external_component']);
     expect(csv[1]).toEqual(['KOTA-B', 'Kota B', 'insufficient', null, null, null, 0, null, 0, null]);
     expect(csv[2]!.slice(0, 3)).toEqual(['PROV-A', 'Provinsi A', 'ok']);
+  });
+});
+
+describe('the cached results document of the staff pages', () => {
+  it('is reused while nothing changed, and recomputed after any write, by this connection or another', async () => {
+    await importResponses(world.db, world.clock, 'Asia/Jakarta', 'SPI-TEST', Buffer.from(PAPER + '\n'));
+    const first = cachedResults(world.db, world.clock, 'SPI-TEST');
+    world.clock.advance(60_000);
+    expect(cachedResults(world.db, world.clock, 'SPI-TEST')).toBe(first);
+    expect(first).toEqual({ ...computeResults(world.db, world.clock, 'SPI-TEST'), computedAt: first.computedAt });
+
+    // a write on this connection (a web submission) is seen at once
+    await webSubmit('Budi', { I_TR_1: '1', I_TR_2: '1', I_GATE: 'no', I_YEARS: 3 });
+    const afterSubmit = cachedResults(world.db, world.clock, 'SPI-TEST');
+    expect(afterSubmit).not.toBe(first);
+    const internalOf = (document: typeof first) => document.agencies.find((agency) => agency.code === 'PROV-A')!.groups.internal!.responses;
+    expect(internalOf(afterSubmit)).toBe(internalOf(first) + 1);
+
+    // a write by another connection (the CLI, another process) too
+    const other = openDatabase(world.db.name);
+    addCorrection(other, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A', points: 2, reason: 'kasus di pengadilan' });
+    other.close();
+    const afterCorrection = cachedResults(world.db, world.clock, 'SPI-TEST');
+    expect(afterCorrection).not.toBe(afterSubmit);
+    expect(afterCorrection.agencies.find((agency) => agency.code === 'PROV-A')!.corrections).toHaveLength(1);
+    expect(cachedResults(world.db, world.clock, 'SPI-TEST')).toBe(afterCorrection);
   });
 });
 
