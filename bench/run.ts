@@ -170,7 +170,7 @@ async function nationalResults(): Promise<void> {
   await addStaff(db, systemClock, { email: 'bench@example.id', role: 'administrator', password: 'bench-password-1' });
   db.close();
 
-  const server = await startServer([...productionNodeFlags(), 'dist/server/main.js'], { PORT: '0', DATABASE_PATH: databasePath, DATA_DIR: work, SECRET_KEY: SECRET, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
+  const server = await startServer([...productionNodeFlags(), ...(process.env.SERVER_FLAGS ? process.env.SERVER_FLAGS.split(' ') : []), 'dist/server/main.js'], { PORT: '0', DATABASE_PATH: databasePath, DATA_DIR: work, SECRET_KEY: SECRET, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
   const form = await fetch(`${server.baseUrl}/staff/login`);
   const formToken = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
   const login = await fetch(`${server.baseUrl}/staff/login`, {

@@ -14,6 +14,7 @@ import { listSurveys, type SurveyRecord } from '../surveys/store.js';
 import { canSeeAgency, canSeeResults } from './access.js';
 import { barChart, lineChart } from './charts.js';
 import { addCorrection, cachedResults, listFlaggedResponses, resultsCsvRows, reviewResponse, type ResultsDocument } from './service.js';
+import { findAgencyByCode } from '../agencies/store.js';
 import { iterateScoredResponses, listSurveyAgencies, listSurveyVersions, unitCompletions } from './store.js';
 
 /** Results pages for staff: national overview, agency page, "how was this computed", exports. */
@@ -140,7 +141,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     const change = previous && previous.index !== null && agency.index !== null ? agency.index - previous.index : null;
 
     // Units: completions from invitations; scores only from at least minCell responses.
-    const agencyRecord = listSurveyAgencies(db, survey.id).find((candidate) => candidate.code === agency.code)!;
+    const agencyRecord = findAgencyByCode(db, agency.code)!;
     const unitAccumulator = new ScoreAccumulator(survey.definition, listSurveyVersions(db, survey.id));
     for (const scored of iterateScoredResponses(db, survey.id, agencyRecord.id)) if (scored.unitId !== null) unitAccumulator.add({ ...scored, agencyId: scored.unitId });
     const units = unitCompletions(db, survey.id, agencyRecord.id).map((unit) => {

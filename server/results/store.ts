@@ -52,17 +52,21 @@ interface AnswerRow {
   valueJson: string | null;
 }
 
-/** Streams the survey's responses with their answers, one response at a time. */
+/** Streams the survey's responses with their answers, one response at a time: all of them, one
+ * agency's (read through the agency index), or those not scored yet (through their partial index).
+ * Each case is its own fixed SQL text: an "(? IS NULL OR agency_id = ?)" condition would stop SQLite
+ * from using the index and scan the whole survey (0.5 s per agency page at national size). */
 export function* iterateScoredResponses(db: Db, surveyId: number, agencyId: number | null = null, onlyUnscored = false): Generator<ScoredResponse & { id: string; unitId: number | null }> {
+  const conditions = [...(agencyId !== null ? [' AND r.agency_id = ?'] : []), ...(onlyUnscored ? [' AND r.scored = 0'] : [])].join('');
   const rows = statement(
     db,
     `SELECT r.id, r.agency_id AS agencyId, r.group_code AS groupCode, r.questionnaire_version AS version,
             r.unit_id AS unitId, r.flag_speeder AS speeder, r.flag_straightliner AS straightliner, r.flag_manual AS manual, r.flags_cleared AS cleared,
             a.item_code AS itemCode, a.value_json AS valueJson
        FROM responses r LEFT JOIN response_answers a ON a.response_id = r.id
-      WHERE r.survey_id = ? AND (? IS NULL OR r.agency_id = ?) AND (? = 0 OR r.scored = 0)
+      WHERE r.survey_id = ?${conditions}
       ORDER BY r.id`,
-  ).iterate(surveyId, agencyId, agencyId, onlyUnscored ? 1 : 0) as IterableIterator<AnswerRow>;
+  ).iterate(...(agencyId !== null ? [surveyId, agencyId] : [surveyId])) as IterableIterator<AnswerRow>;
   let current: { id: string; response: ScoredResponse & { id: string; unitId: number | null } } | undefined;
   for (const row of rows) {
     if (!current || current.id !== row.id) {
