@@ -36,6 +36,8 @@ const FUNNEL = `COUNT(*) AS respondents,
        SUM(i.started_at IS NOT NULL) AS started,
        SUM(i.status = 'completed') AS completed`;
 
+/** All agencies, or one: its own SQL text, so that SQLite starts from that agency and its
+ * respondents (an "(? IS NULL OR code = ?)" condition would scan every invitation of the survey). */
 export function agencyGroupCounts(db: Db, surveyId: number, agencyCode: string | null = null): AgencyGroupRow[] {
   return statement(
     db,
@@ -46,10 +48,10 @@ export function agencyGroupCounts(db: Db, surveyId: number, agencyCode: string |
        JOIN agencies a ON a.id = r.agency_id
        LEFT JOIN agencies p ON p.id = a.parent_id
        LEFT JOIN delivery d ON d.invitation_id = i.id
-      WHERE i.survey_id = ? AND (? IS NULL OR a.code = ?)
+      WHERE i.survey_id = ?${agencyCode === null ? '' : ' AND r.survey_id = ? AND a.code = ?'}
       GROUP BY a.id, r.group_code
       ORDER BY a.code, r.group_code`,
-  ).all(surveyId, agencyCode, agencyCode) as AgencyGroupRow[];
+  ).all(...(agencyCode === null ? [surveyId] : [surveyId, surveyId, agencyCode])) as AgencyGroupRow[];
 }
 
 export function unitCounts(db: Db, surveyId: number, agencyId: number): (FunnelCounts & { unit: string | null })[] {
