@@ -126,13 +126,16 @@ function fillNationalRound(db: Db, agencies: number, responses: number): void {
     const insertResponse = db.prepare(`INSERT INTO responses (id, survey_id, agency_id, group_code, questionnaire_version, submitted_on, source, scored) VALUES (?, ?, ?, ?, 1, ?, 'web', 1)`);
     const insertAnswer = db.prepare(`INSERT INTO response_answers (response_id, item_code, value_json) VALUES (?, ?, ?)`);
     const insertScore = db.prepare(`INSERT INTO response_scores (response_id, survey_id, agency_id, group_code, dimension, score) VALUES (?, ?, ?, ?, ?, ?)`);
+    // every respondent was reached by email (one delivered message), as the dashboards would see it
+    const insertMessage = db.prepare(`INSERT INTO messages (invitation_id, channel, kind, state, attempts, next_attempt_at, created_at, sent_at, updated_at) VALUES (?, 'email', 'invitation', 'delivered', 1, 0, ?, ?, ?)`);
     const now = new Date().toISOString();
     const agencyIds = Array.from({ length: agencies }, (_, index) => Number(insertAgency.run(`KOTA-${String(index).padStart(4, '0')}`, `Kota ${index}`, now).lastInsertRowid));
     for (let index = 0; index < responses; index++) {
       const agencyId = agencyIds[index % agencies]!;
       const group = index % 10 < 5 ? 'internal' : index % 10 < 9 ? 'external' : 'expert';
       const respondentId = Number(insertRespondent.run(survey.id, agencyId, group, `r${index}@example.id`, now).lastInsertRowid);
-      insertInvitation.run(respondentId, survey.id, `seed${index}`, hashInvitationToken(deriveInvitationToken(Buffer.from(SECRET), `seed${index}`)), 'completed', today);
+      const invitationId = insertInvitation.run(respondentId, survey.id, `seed${index}`, hashInvitationToken(deriveInvitationToken(Buffer.from(SECRET), `seed${index}`)), 'completed', today).lastInsertRowid;
+      insertMessage.run(invitationId, now, now, now);
       const id = newResponseId();
       insertResponse.run(id, survey.id, agencyId, group, today);
       const tilt = (agencyId % 7) / 7;
@@ -183,6 +186,7 @@ async function nationalResults(): Promise<void> {
   for (const [name, url] of [
     ['agency results page', `/staff/results/BENCH-P2/agencies/KOTA-0001`],
     ['monitoring dashboard', `/staff/monitoring/BENCH-P2`],
+    ['monitoring of one agency', `/staff/monitoring/BENCH-P2/agencies/KOTA-0001`],
   ] as const) {
     const load = await runLoad(1, smoke ? 2 : 5, async (_index, record) => {
       await timed(record, server.baseUrl + url, { headers: { cookie } });

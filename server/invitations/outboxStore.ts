@@ -126,10 +126,25 @@ export function cancelPendingMessages(db: Db, invitationId: number, reason: stri
 }
 
 /** Per invitation, the best state its messages reached (5 delivered, 4 sent, 3 queued or sending,
- * 2 bounced, 1 failed, 0 cancelled) and how many messages it has: the base of every delivery count. */
-export const DELIVERY_STATE_CTE = `WITH delivery AS (
-  SELECT invitation_id,
-         MAX(CASE state WHEN 'delivered' THEN 5 WHEN 'sent' THEN 4 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3
-                        WHEN 'bounced' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END) AS best,
+ * 2 bounced, 1 failed, 0 cancelled) and how many messages it has: the base of every delivery count.
+ * Only the invitations of the scope asked for are grouped (a survey; or one agency in it, by id or
+ * code), not every message of the database: the CTE's parameters come first, in that order. */
+export type DeliveryScope = 'survey' | 'agency' | 'agencyCode';
+export function deliveryStateCte(scope: DeliveryScope): string {
+  const from = {
+    // read in the messages' invitation order (no sort for the GROUP BY), keeping the survey's
+    survey: `FROM messages m
+   WHERE m.invitation_id IN (SELECT id FROM invitations WHERE survey_id = ?)`,
+    agency: `FROM respondents sr JOIN invitations si ON si.respondent_id = sr.id JOIN messages m ON m.invitation_id = si.id
+   WHERE sr.survey_id = ? AND sr.agency_id = ?`,
+    agencyCode: `FROM agencies sa JOIN respondents sr ON sr.agency_id = sa.id JOIN invitations si ON si.respondent_id = sr.id JOIN messages m ON m.invitation_id = si.id
+   WHERE sr.survey_id = ? AND sa.code = ?`,
+  }[scope];
+  return `WITH delivery AS (
+  SELECT m.invitation_id,
+         MAX(CASE m.state WHEN 'delivered' THEN 5 WHEN 'sent' THEN 4 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3
+                          WHEN 'bounced' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END) AS best,
          COUNT(*) AS messages
-    FROM messages GROUP BY invitation_id)`;
+    ${from}
+   GROUP BY m.invitation_id)`;
+}

@@ -3,7 +3,7 @@ import { statement, type Db } from '../platform/db.js';
 import { InputError } from '../platform/errors.js';
 import { requireSurvey } from '../surveys/service.js';
 import { listSurveys } from '../surveys/store.js';
-import { cancelPendingMessages, DELIVERY_STATE_CTE, queueMessage, type Channel } from './outboxStore.js';
+import { cancelPendingMessages, deliveryStateCte, queueMessage, type Channel } from './outboxStore.js';
 import { findInvitationIdsByPhone, setOptedOut } from './store.js';
 
 /** Who gets what: invitations, reminders, opt-outs, and the delivery counts. */
@@ -193,7 +193,7 @@ export function invitationStatus(db: Db, surveyCode: string): StatusRow[] {
   const survey = requireSurvey(db, surveyCode);
   return statement(
     db,
-    `${DELIVERY_STATE_CTE}
+    `${deliveryStateCte('survey')}
      SELECT a.code AS agency, r.group_code AS "group", COUNT(*) AS respondents,
             SUM(IFNULL(d.best, 0) = 3) AS queued, SUM(IFNULL(d.best, 0) = 4) AS sent, SUM(IFNULL(d.best, 0) = 5) AS delivered,
             SUM(IFNULL(d.best, 0) = 1) AS failed, SUM(IFNULL(d.best, 0) = 2) AS bounced,
@@ -207,5 +207,5 @@ export function invitationStatus(db: Db, surveyCode: string): StatusRow[] {
       WHERE i.survey_id = ?
       GROUP BY a.code, r.group_code
       ORDER BY a.code, r.group_code`,
-  ).all(survey.id) as StatusRow[];
+  ).all(survey.id, survey.id) as StatusRow[];
 }

@@ -1,4 +1,4 @@
-import { DELIVERY_STATE_CTE } from '../invitations/outboxStore.js';
+import { deliveryStateCte } from '../invitations/outboxStore.js';
 import { statement, type Db } from '../platform/db.js';
 
 /** Counts for the monitoring dashboard, from invitations and messages only: never from answers. */
@@ -41,7 +41,7 @@ const FUNNEL = `COUNT(*) AS respondents,
 export function agencyGroupCounts(db: Db, surveyId: number, agencyCode: string | null = null): AgencyGroupRow[] {
   return statement(
     db,
-    `${DELIVERY_STATE_CTE}
+    `${deliveryStateCte(agencyCode === null ? 'survey' : 'agencyCode')}
      SELECT a.code AS agencyCode, a.name AS agencyName, a.kind, p.code AS parentCode, r.group_code AS "group", ${FUNNEL}
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
@@ -51,22 +51,22 @@ export function agencyGroupCounts(db: Db, surveyId: number, agencyCode: string |
       WHERE i.survey_id = ?${agencyCode === null ? '' : ' AND r.survey_id = ? AND a.code = ?'}
       GROUP BY a.id, r.group_code
       ORDER BY a.code, r.group_code`,
-  ).all(...(agencyCode === null ? [surveyId] : [surveyId, surveyId, agencyCode])) as AgencyGroupRow[];
+  ).all(...(agencyCode === null ? [surveyId, surveyId] : [surveyId, agencyCode, surveyId, surveyId, agencyCode])) as AgencyGroupRow[];
 }
 
 export function unitCounts(db: Db, surveyId: number, agencyId: number): (FunnelCounts & { unit: string | null })[] {
   return statement(
     db,
-    `${DELIVERY_STATE_CTE}
+    `${deliveryStateCte('agency')}
      SELECT u.name AS unit, ${FUNNEL}
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
        LEFT JOIN agency_units u ON u.id = r.unit_id
        LEFT JOIN delivery d ON d.invitation_id = i.id
-      WHERE i.survey_id = ? AND r.agency_id = ?
+      WHERE r.survey_id = ? AND r.agency_id = ?
       GROUP BY r.unit_id
       ORDER BY u.name IS NULL, u.name`,
-  ).all(surveyId, agencyId) as (FunnelCounts & { unit: string | null })[];
+  ).all(surveyId, agencyId, surveyId, agencyId) as (FunnelCounts & { unit: string | null })[];
 }
 
 export function completionsPerDay(db: Db, surveyId: number, agencyId: number): { day: string; completed: number }[] {
@@ -74,7 +74,7 @@ export function completionsPerDay(db: Db, surveyId: number, agencyId: number): {
     db,
     `SELECT i.completed_on AS day, COUNT(*) AS completed
        FROM invitations i JOIN respondents r ON r.id = i.respondent_id
-      WHERE i.survey_id = ? AND r.agency_id = ? AND i.completed_on IS NOT NULL
+      WHERE r.survey_id = ? AND r.agency_id = ? AND i.completed_on IS NOT NULL
       GROUP BY i.completed_on ORDER BY i.completed_on`,
   ).all(surveyId, agencyId) as { day: string; completed: number }[];
 }
@@ -95,7 +95,7 @@ export interface NonResponder {
 export function nonResponders(db: Db, surveyId: number, agencyId: number): NonResponder[] {
   const rows = statement(
     db,
-    `${DELIVERY_STATE_CTE}
+    `${deliveryStateCte('agency')}
      SELECT r.name, r.group_code AS "group", u.name AS unit, r.email, r.phone,
             CASE IFNULL(d.best, 0) WHEN 5 THEN 'delivered' WHEN 4 THEN 'sent' WHEN 3 THEN 'queued' WHEN 2 THEN 'bounced' WHEN 1 THEN 'failed' ELSE 'not_invited' END AS delivery,
             (SELECT COUNT(*) FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'reminder' AND m.state IN ('sent', 'delivered')) AS reminders,
@@ -104,8 +104,8 @@ export function nonResponders(db: Db, surveyId: number, agencyId: number): NonRe
        JOIN respondents r ON r.id = i.respondent_id
        LEFT JOIN agency_units u ON u.id = r.unit_id
        LEFT JOIN delivery d ON d.invitation_id = i.id
-      WHERE i.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'
+      WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'
       ORDER BY r.group_code, u.name, r.name`,
-  ).all(surveyId, agencyId) as (Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number })[];
+  ).all(surveyId, agencyId, surveyId, agencyId) as (Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number })[];
   return rows.map((row) => ({ ...row, optedOut: row.optedOut === 1, opened: row.opened === 1 }));
 }
