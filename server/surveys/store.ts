@@ -40,9 +40,10 @@ function toRecord(db: Db, head: SurveyHead): SurveyRecord {
   let row: SurveyHead = head;
   if (!definition) {
     // read again with the text, and key the cache by what was read with it
-    const full = statement(db, `${SELECT} WHERE id = ?`).get(head.id) as (SurveyRow & SurveyHead) | undefined;
-    if (full) row = full;
-    definition = JSON.parse(full?.definition_json ?? 'null') as SurveyDefinition;
+    // (surveys are never deleted, so the row is still there)
+    const full = statement(db, `${SELECT} WHERE id = ?`).get(head.id) as SurveyRow & SurveyHead;
+    row = full;
+    definition = JSON.parse(full.definition_json) as SurveyDefinition;
     if (parsedDefinitions.size > 200) parsedDefinitions.clear();
     parsedDefinitions.set(cacheKeyOf(row), definition);
   }
