@@ -39,7 +39,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       // the transaction was rolled back; the same request can be sent again once the disk recovers
       status = 503;
       payload = { error: 'unavailable', message: 'Penyimpanan sedang bermasalah; coba lagi sebentar lagi. (Storage is unavailable; please try again shortly.)' };
-      response.set('Retry-After', '30');
+      if (!response.headersSent) response.set('Retry-After', '30');
     } else if (bodyError.type === 'entity.parse.failed') {
       status = 400;
       payload = { error: 'invalid_json', message: 'The request body is not valid JSON.' };
@@ -51,7 +51,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       payload = { error: 'bad_request', message: 'The request could not be read.' };
     }
     const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
-    if (status === 429 && retryAfter) response.set('Retry-After', String(retryAfter));
+    if (status === 429 && retryAfter && !response.headersSent) response.set('Retry-After', String(retryAfter));
     if (status === 503) logger.error({ code: (error as { code: string }).code, message: (error as Error).message, path: redactTokenInPath(request.originalUrl.split('?')[0] ?? '') }, 'storage unavailable');
     else if (status >= 500) logger.error({ err: error, path: redactTokenInPath(request.originalUrl.split('?')[0] ?? '') }, 'request failed');
     if (response.headersSent) return;
