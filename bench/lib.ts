@@ -59,6 +59,13 @@ export function productionNodeFlags(): string[] {
   return /\bnode ((?:--\S+ )*)dist\/server\/main\.js/.exec(start)?.[1]!.trim().split(' ').filter(Boolean) ?? [];
 }
 
+/** The production build on a database, as `npm start` runs it (without the demo or the in-process
+ * dispatcher); SERVER_FLAGS adds node flags for profiling (`--cpu-prof …`). */
+export function startProductionServer(databasePath: string, dataDir: string, secretKey: string): Promise<ServerProcess> {
+  const extraFlags = process.env.SERVER_FLAGS ? process.env.SERVER_FLAGS.split(' ') : [];
+  return startServer([...productionNodeFlags(), ...extraFlags, 'dist/server/main.js'], { PORT: '0', DATABASE_PATH: databasePath, DATA_DIR: dataDir, SECRET_KEY: secretKey, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
+}
+
 export interface ServerProcess {
   child: ChildProcess;
   baseUrl: string;

@@ -14,9 +14,9 @@ import { exportLinks } from '../server/invitations/service.js';
 import { addDays, dayIn, systemClock } from '../server/platform/clock.js';
 import { openDatabase } from '../server/platform/db.js';
 import { importRespondents } from '../server/respondents/service.js';
-import type { Questionnaire } from '../server/surveys/schema.js';
+import type { Questionnaire, SurveyDefinition } from '../server/surveys/schema.js';
 import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText } from '../server/surveys/service.js';
-import { percentile, productionNodeFlags, startServer } from './lib.js';
+import { percentile, startProductionServer } from './lib.js';
 
 export interface LoadOutcome {
   /** receipt codes returned by the server, one per acknowledged submission */
@@ -79,12 +79,18 @@ export function twoPageAnswers(questionnaire: Questionnaire, seed: number): () =
   };
 }
 
+/** The demo survey, open from a week ago for 60 days, without quality rules (benchmark clients
+ * answer faster than any person would). */
+export function openDemoDefinition(): SurveyDefinition {
+  const today = dayIn(new Date(), 'Asia/Jakarta');
+  const definition = parseDefinitionText(readFileSync('seeds/demo-survey.json', 'utf8'));
+  return { ...definition, opens: addDays(today, -7), closes: addDays(today, 60), quality: undefined };
+}
+
 /** A database with the demo survey open and `count` internal respondents; their tokens. */
 export async function loadDatabase(databasePath: string, secret: Buffer, count: number): Promise<{ tokens: string[]; questionnaire: Questionnaire }> {
   const db = openDatabase(databasePath);
-  const today = dayIn(new Date(), 'Asia/Jakarta');
-  const definition = parseDefinitionText(readFileSync('seeds/demo-survey.json', 'utf8'));
-  const { survey } = loadSurveyDefinition(db, systemClock, { ...definition, opens: addDays(today, -7), closes: addDays(today, 60), quality: undefined });
+  const { survey } = loadSurveyDefinition(db, systemClock, openDemoDefinition());
   changeSurveyStatus(db, systemClock, survey.code, 'open');
   await importAgencies(db, systemClock, Buffer.from('code,name,kind\nLOAD,Instansi Uji Beban,agency\n'));
   const rows = Array.from({ length: count }, (_, index) => `LOAD,internal,R ${index},r${index}@example.id`).join('\n');
@@ -114,7 +120,7 @@ async function main(): Promise<void> {
     const databasePath = path.join(work, 'load.db');
     // enough links that no virtual respondent runs out (about 600 responses/s at most on 2 cores)
     const { tokens, questionnaire } = await loadDatabase(databasePath, Buffer.from(secret), Math.max(2000, seconds * 700));
-    const server = await startServer([...productionNodeFlags(), 'dist/server/main.js'], { PORT: '0', DATABASE_PATH: databasePath, DATA_DIR: work, SECRET_KEY: secret, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
+    const server = await startProductionServer(databasePath, work, secret);
     console.log(`${respondents} concurrent respondents for ${seconds} s against ${server.baseUrl} …`);
     const outcome = await respondentLoad({ baseUrl: server.baseUrl, tokens, respondents, seconds, answers: twoPageAnswers(questionnaire, 11) });
     const peakRss = server.peakRssMb();

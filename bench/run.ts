@@ -9,9 +9,8 @@ import { gzipSync } from 'node:zlib';
 import { importAgencies } from '../server/agencies/service.js';
 import { newResponseId } from '../server/answering/service.js';
 import { loadConfig } from '../server/config.js';
-import { demoAnswers, seededRandom } from '../server/demo.js';
+import { seededRandom } from '../server/demo.js';
 import { createDispatcher } from '../server/invitations/delivery.js';
-import { exportLinks } from '../server/invitations/service.js';
 import { queueInvitations } from '../server/invitations/sending.js';
 import { deriveInvitationToken, hashInvitationToken } from '../server/invitations/tokens.js';
 import { addDays, dayIn, systemClock } from '../server/platform/clock.js';
@@ -25,7 +24,8 @@ import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText } from '.
 import type { SurveyDefinition } from '../server/surveys/schema.js';
 import { startFakeTwilio, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../tests/support/fakeTwilio.js';
 import { startSmtpServer } from '../tests/support/smtp.js';
-import { percentile, productionNodeFlags, report, runLoad, startServer, timed, type Figure } from './lib.js';
+import { percentile, report, runLoad, startProductionServer, startServer, timed, type Figure } from './lib.js';
+import { loadDatabase, openDemoDefinition, twoPageAnswers } from './load.js';
 
 const smoke = process.argv.includes('--smoke');
 const only = process.argv.find((argument) => /^P\d$/.test(argument));
@@ -34,31 +34,13 @@ const figures: Figure[] = [];
 const work = mkdtempSync(path.join(tmpdir(), 'integritas-bench-'));
 const today = dayIn(new Date(), 'Asia/Jakarta');
 
-function demoDefinition(): SurveyDefinition {
-  const definition = parseDefinitionText(readFileSync('seeds/demo-survey.json', 'utf8'));
-  return { ...definition, opens: addDays(today, -7), closes: addDays(today, 60), quality: undefined };
-}
-
 /** P1 + P5: answering throughput against a bare Express, page weight, peak RSS. */
 async function answering(): Promise<void> {
   const respondents = smoke ? 60 : 3000;
-  const db = openDatabase(path.join(work, 'p1.db'));
-  const { survey } = loadSurveyDefinition(db, systemClock, demoDefinition());
-  changeSurveyStatus(db, systemClock, survey.code, 'open');
-  await importAgencies(db, systemClock, Buffer.from('code,name,kind\nBENCH,Instansi Uji,agency\n'));
-  const rows = Array.from({ length: respondents }, (_, index) => `BENCH,internal,R ${index},r${index}@example.id`).join('\n');
-  await importRespondents(db, systemClock, Buffer.from(SECRET), survey.code, Buffer.from(`agency_code,group,name,email\n${rows}\n`));
-  const tokens = [...exportLinks(db, Buffer.from(SECRET), 'http://x', survey.code, {})].map((row) => row.link.slice(row.link.lastIndexOf('/') + 1));
-  const questionnaire = survey.definition.questionnaires.internal!;
-  const random = seededRandom(7);
-  const pages = (answers: Record<string, unknown>) => {
-    const codes = Object.keys(answers);
-    const half = Math.ceil(codes.length / 2);
-    return [Object.fromEntries(codes.slice(0, half).map((code) => [code, answers[code]])), Object.fromEntries(codes.slice(half).map((code) => [code, answers[code]]))];
-  };
-  db.close();
-
-  const server = await startServer([...productionNodeFlags(), ...(process.env.SERVER_FLAGS ? process.env.SERVER_FLAGS.split(' ') : []), 'dist/server/main.js'], { PORT: '0', DATABASE_PATH: path.join(work, 'p1.db'), DATA_DIR: work, SECRET_KEY: SECRET, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
+  const databasePath = path.join(work, 'p1.db');
+  const { tokens, questionnaire } = await loadDatabase(databasePath, Buffer.from(SECRET), respondents);
+  const answers = twoPageAnswers(questionnaire, 7);
+  const server = await startProductionServer(databasePath, work, SECRET);
   const bare = await startServer(['--import', 'tsx', 'bench/bare.ts'], {});
   let used = 0;
   const json = { 'Content-Type': 'application/json' };
@@ -66,7 +48,7 @@ async function answering(): Promise<void> {
     const cycles = smoke ? 10 : concurrency === 1 ? 300 : 900;
     const ours = await runLoad(concurrency, cycles, async (_index, record) => {
       const token = tokens[used++]!;
-      const [first, second] = pages(demoAnswers(questionnaire, random, 0.6));
+      const [first, second] = answers();
       await timed(record, `${server.baseUrl}/api/v1/respond/${token}`);
       await timed(record, `${server.baseUrl}/api/v1/respond/${token}/answers`, { method: 'PUT', headers: json, body: JSON.stringify({ answers: first }) });
       await timed(record, `${server.baseUrl}/api/v1/respond/${token}/answers`, { method: 'PUT', headers: json, body: JSON.stringify({ answers: second }) });
@@ -173,7 +155,7 @@ async function nationalResults(): Promise<void> {
   await addStaff(db, systemClock, { email: 'bench@example.id', role: 'administrator', password: 'bench-password-1' });
   db.close();
 
-  const server = await startServer([...productionNodeFlags(), ...(process.env.SERVER_FLAGS ? process.env.SERVER_FLAGS.split(' ') : []), 'dist/server/main.js'], { PORT: '0', DATABASE_PATH: databasePath, DATA_DIR: work, SECRET_KEY: SECRET, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
+  const server = await startProductionServer(databasePath, work, SECRET);
   const form = await fetch(`${server.baseUrl}/staff/login`);
   const formToken = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
   const login = await fetch(`${server.baseUrl}/staff/login`, {
@@ -210,7 +192,7 @@ async function importing(): Promise<void> {
   for (let index = 0; index < rows; index++) lines.push(`AG-${index % agencies},${index % 2 ? 'external' : 'internal'},Responden ${index},responden${index}@example.id,08${String(1200000000 + index).slice(0, 10)},,id`);
   writeFileSync(csvPath, lines.join('\n') + '\n');
   const db = openDatabase(path.join(work, 'p3.db'));
-  const { survey } = loadSurveyDefinition(db, systemClock, demoDefinition());
+  const { survey } = loadSurveyDefinition(db, systemClock, openDemoDefinition());
   await importAgencies(db, systemClock, Buffer.from('code,name,kind\n' + Array.from({ length: agencies }, (_, index) => `AG-${index},Instansi ${index},agency`).join('\n') + '\n'));
   let start = process.hrtime.bigint();
   const result = await importRespondents(db, systemClock, Buffer.from(SECRET), survey.code, readFileSync(csvPath));
@@ -231,7 +213,7 @@ async function delivery(): Promise<void> {
   const smtp = await startSmtpServer();
   const twilio = await startFakeTwilio();
   const db = openDatabase(path.join(work, 'p4.db'));
-  const { survey } = loadSurveyDefinition(db, systemClock, demoDefinition());
+  const { survey } = loadSurveyDefinition(db, systemClock, openDemoDefinition());
   changeSurveyStatus(db, systemClock, survey.code, 'open');
   await importAgencies(db, systemClock, Buffer.from('code,name,kind\nBENCH,Instansi Uji,agency\n'));
   const rows = Array.from({ length: messages }, (_, index) => (index % 2 ? `BENCH,internal,R ${index},r${index}@example.id,` : `BENCH,internal,R ${index},,08${String(1300000000 + index).slice(0, 10)}`)).join('\n');
