@@ -14,6 +14,12 @@ export interface SendFilter {
   groupCode?: string;
 }
 
+/** A message queued (or, in a dry run, that would be): for whom and on which channel. */
+export interface PlannedMessage {
+  invitationId: number;
+  channel: Channel;
+}
+
 export interface QueueInvitationsResult {
   queued: { email: number; whatsapp: number };
   alreadyInvited: number;
@@ -51,11 +57,11 @@ function requireOpenForSending(db: Db, surveyCode: string) {
 /** Queues an invitation for every respondent not yet invited (running it twice adds nothing).
  * Channel: the one asked for, or WhatsApp when the respondent has a phone and WhatsApp is
  * configured (or they have no email), else email. */
-export function queueInvitations(db: Db, clock: Clock, filter: SendFilter & { channel?: Channel; dryRun?: boolean }, whatsappConfigured: boolean): QueueInvitationsResult & { firstInvitationId?: number } {
+export function queueInvitations(db: Db, clock: Clock, filter: SendFilter & { channel?: Channel; dryRun?: boolean }, whatsappConfigured: boolean): QueueInvitationsResult & { first?: PlannedMessage } {
   const survey = requireOpenForSending(db, filter.surveyCode);
   const result: QueueInvitationsResult = { queued: { email: 0, whatsapp: 0 }, alreadyInvited: 0, skipped: { noContactForChannel: 0, optedOut: 0, completed: 0 } };
   const now = clock.now();
-  let firstInvitationId: number | undefined;
+  let first: PlannedMessage | undefined;
   db.transaction(() => {
     for (const candidate of candidates(db, survey.id, filter)) {
       if (candidate.invited) result.alreadyInvited++;
@@ -75,12 +81,12 @@ export function queueInvitations(db: Db, clock: Clock, filter: SendFilter & { ch
         // a dry run counts what would be queued (for the confirmation step) and writes nothing
         else if (filter.dryRun || queueMessage(db, { invitationId: candidate.invitationId, channel, kind: 'invitation' }, now.getTime(), now.toISOString())) {
           result.queued[channel]++;
-          firstInvitationId ??= candidate.invitationId;
+          first ??= { invitationId: candidate.invitationId, channel };
         }
       }
     }
   })();
-  return { ...result, firstInvitationId };
+  return { ...result, first };
 }
 
 export interface ReminderOptions extends SendFilter {
@@ -120,21 +126,21 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Queues reminders: at least minDays after the respondent's last message, at most max in all,
  * on the channel that last reached them. */
-export function queueReminders(db: Db, clock: Clock, options: ReminderOptions & { dryRun?: boolean }): { queued: number; invitationIds: number[] } {
+export function queueReminders(db: Db, clock: Clock, options: ReminderOptions & { dryRun?: boolean }): { queued: number; planned: PlannedMessage[] } {
   const survey = requireOpenForSending(db, options.surveyCode);
   const now = clock.now();
-  const invitationIds: number[] = [];
+  const planned: PlannedMessage[] = [];
   db.transaction(() => {
     for (const candidate of reminderCandidates(db, survey.id, options)) {
       if (candidate.reminders >= options.max) continue;
       if (now.getTime() - Date.parse(candidate.lastMessageAt) < options.minDays * DAY_MS) continue;
       // a dry run counts who would get one (for the confirmation step) and writes nothing
       if (options.dryRun || queueMessage(db, { invitationId: candidate.invitationId, channel: candidate.lastChannel, kind: 'reminder' }, now.getTime(), now.toISOString())) {
-        invitationIds.push(candidate.invitationId);
+        planned.push({ invitationId: candidate.invitationId, channel: candidate.lastChannel });
       }
     }
   })();
-  return { queued: options.dryRun ? 0 : invitationIds.length, invitationIds };
+  return { queued: options.dryRun ? 0 : planned.length, planned };
 }
 
 /** The surveys' own reminder schedules ("afterDays": days after the invitation went out),

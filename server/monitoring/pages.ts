@@ -1,4 +1,3 @@
-import { dateFormat, formatPercent } from '../platform/i18n.js';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { findAgencyByCode } from '../agencies/store.js';
@@ -6,6 +5,7 @@ import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import { NotFoundError } from '../platform/errors.js';
+import { dateFormat, formatPercent } from '../platform/i18n.js';
 import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
 import { queueReminders } from '../invitations/sending.js';
@@ -143,8 +143,8 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
   router.get('/staff/monitoring/:survey/agencies/:code/reminders', allow('administrator', 'liaison'), async (request: Request, response: Response) => {
     const { survey, agency } = agencyFor(request, response);
     const { t, language } = staffTranslator(request, response);
-    const eligible = queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE, dryRun: true }).invitationIds;
-    const preview = await previewMessage(db, compose, survey, eligible[0], 'reminder', (recipient) => (recipient.email ? 'email' : 'whatsapp'));
+    const eligible = queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE, dryRun: true }).planned;
+    const preview = await previewMessage(db, compose, survey, eligible[0], 'reminder');
     response.render('monitoring/reminders', { t, language, staff: currentStaff(response)!, survey, agency, count: eligible.length, preview, rule: MANUAL_REMINDER_RULE });
   });
 

@@ -133,10 +133,7 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     if (survey.status !== 'open') return renderManage(request, response, 409, { error: t('manage.not_open') });
     const agencyCode = staff.role === 'liaison' ? staff.agencyCode! : undefined;
     const plan = queueInvitations(db, clock, { surveyCode: survey.code, agencyCode, dryRun: true }, settings.whatsappConfigured);
-    // the channel queueInvitations would choose for this respondent
-    const preview = await previewMessage(db, settings.compose, survey, plan.firstInvitationId, 'invitation', (recipient) =>
-      recipient.phone && (settings.whatsappConfigured || !recipient.email) ? 'whatsapp' : 'email',
-    );
+    const preview = await previewMessage(db, settings.compose, survey, plan.first, 'invitation');
     response.render('manage/invitations', { t, language, staff, wide: true, survey, plan, preview, total: plan.queued.email + plan.queued.whatsapp });
   });
 
