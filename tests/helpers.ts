@@ -86,7 +86,8 @@ export function completeInternalAnswers(): Record<string, unknown> {
   return { I_TR_1: '3', I_TR_2: '4', I_GATE: 'yes', I_PBJ_SAME: '2', I_PBJ_1: '1', I_CHANNELS: ['wbs', 'lapor'], I_YEARS: 7, I_NOTE: 'Baik' };
 }
 
-export function loginTokenOf(html: string): string {
+/** The CSRF token a staff form carries (the sign-in form's, or a signed-in page's). */
+export function csrfTokenOf(html: string): string {
   return /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
 }
 
@@ -98,17 +99,16 @@ export async function postLogin(app: World['app'], fields: Record<string, unknow
     .post('/staff/login')
     .set('Cookie', extraCookie ? `${cookie}; ${extraCookie}` : cookie)
     .type('form')
-    .send({ ...fields, _csrf: loginTokenOf(form.text) });
+    .send({ ...fields, _csrf: csrfTokenOf(form.text) });
 }
 
 /** Signs a staff member in through the real form; returns the agent and the session's CSRF token. */
 export async function signInStaff(app: World['app'], email: string, password: string): Promise<{ agent: ReturnType<typeof request.agent>; csrf: string }> {
   const agent = request.agent(app);
   const form = await agent.get('/staff/login').expect(200);
-  await agent.post('/staff/login').type('form').send({ email, password, _csrf: loginTokenOf(form.text) }).expect(303);
+  await agent.post('/staff/login').type('form').send({ email, password, _csrf: csrfTokenOf(form.text) }).expect(303);
   const home = await agent.get('/staff').expect(200);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(home.text)![1]!;
-  return { agent, csrf };
+  return { agent, csrf: csrfTokenOf(home.text) };
 }
 
 /** Serves a world's app on a free loopback port (for the browser tests). */

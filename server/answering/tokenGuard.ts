@@ -44,8 +44,7 @@ export function tokenGuard(
     const addressTokenKey = `${address}|${token}`;
 
     if (perToken.hit(tokenKey) > limits.requestsPerToken) return next(new TooManyRequestsError(perToken.retryAfterSeconds(tokenKey)));
-    const failures = failuresPerAddress.count(address);
-    if (failures >= limits.failuresPerAddress && workedFrom.count(addressTokenKey) === 0 && !tokenExists(token)) {
+    if (failuresPerAddress.count(address) >= limits.failuresPerAddress && workedFrom.count(addressTokenKey) === 0 && !tokenExists(token)) {
       failuresPerAddress.hit(address);
       return next(new TooManyRequestsError(failuresPerAddress.retryAfterSeconds(address)));
     }

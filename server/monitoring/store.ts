@@ -22,8 +22,6 @@ export interface AgencyGroupRow extends FunnelCounts {
   group: string;
 }
 
-
-
 // invited: an invitation was queued for them (even one cancelled by an opt-out before it left), or
 // they answered through a link handed out by other means
 const FUNNEL = `COUNT(*) AS respondents,

@@ -29,6 +29,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const bodyError = error as { type?: string; status?: number };
     let status = 500;
     let payload: Record<string, unknown> = { error: 'internal', message: 'Something went wrong. Please try again shortly.' };
+    let storageFault: (Error & { code: string }) | undefined;
     if (error instanceof AppError) {
       status = error.status;
       payload = { error: error.code, message: error.message };
@@ -37,6 +38,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       if (error instanceof GoneError) payload = { status: 'closed', reason: error.code };
     } else if (isStorageFault(error)) {
       // the transaction was rolled back; the same request can be sent again once the disk recovers
+      storageFault = error;
       status = 503;
       payload = { error: 'unavailable', message: 'Penyimpanan sedang bermasalah; coba lagi sebentar lagi. (Storage is unavailable; please try again shortly.)' };
       if (!response.headersSent) response.set('Retry-After', '30');
@@ -52,8 +54,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
     if (status === 429 && retryAfter && !response.headersSent) response.set('Retry-After', String(retryAfter));
-    if (status === 503) logger.error({ code: (error as { code: string }).code, message: (error as Error).message, path: redactTokenInPath(request.originalUrl.split('?')[0] ?? '') }, 'storage unavailable');
-    else if (status >= 500) logger.error({ err: error, path: redactTokenInPath(request.originalUrl.split('?')[0] ?? '') }, 'request failed');
+    const path = redactTokenInPath(request.originalUrl.split('?')[0] ?? '');
+    if (storageFault) logger.error({ code: storageFault.code, message: storageFault.message, path }, 'storage unavailable');
+    else if (status >= 500) logger.error({ err: error, path }, 'request failed');
     if (response.headersSent) return;
     if (api) {
       response.status(status).json(payload);

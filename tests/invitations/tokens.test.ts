@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { deriveInvitationToken, hashInvitationToken, invitationTokenMinter, isWellFormedToken, newTokenSeed } from '../../server/invitations/tokens.js';
+import { deriveInvitationToken, hashInvitationToken, invitationTokenMinter, isWellFormedToken } from '../../server/invitations/tokens.js';
 
 const secret = Buffer.from('a-server-secret-of-at-least-32-chars!');
 
 describe('invitation tokens', () => {
   it('are derived deterministically from the seed under the secret, 144 bits URL-safe', () => {
-    const seed = newTokenSeed();
+    const seed = invitationTokenMinter(secret)().tokenSeed;
     const token = deriveInvitationToken(secret, seed);
     expect(token).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(Buffer.from(token, 'base64url')).toHaveLength(18);
@@ -15,7 +15,8 @@ describe('invitation tokens', () => {
   });
 
   it('seeds are random: a thousand of them never repeat, nor do their tokens', () => {
-    const seeds = Array.from({ length: 1000 }, newTokenSeed);
+    const mint = invitationTokenMinter(secret);
+    const seeds = Array.from({ length: 1000 }, () => mint().tokenSeed);
     expect(new Set(seeds).size).toBe(1000);
     expect(new Set(seeds.map((seed) => deriveInvitationToken(secret, seed))).size).toBe(1000);
   });

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addStaff } from '../../server/staff/service.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
-import { completeInternalAnswers, createWorld, postLogin, type World, signInStaff } from '../helpers.js';
+import { completeInternalAnswers, createWorld, csrfTokenOf, postLogin, type World, signInStaff } from '../helpers.js';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 
 let world: World;
@@ -62,7 +62,7 @@ describe('staff sign-in and sessions', () => {
     expect(secondCookie).not.toBe(firstCookie);
     await request(world.app).get('/staff').set('Cookie', `integritas_staff=${firstCookie}`).expect(303);
     const home = await request(world.app).get('/staff').set('Cookie', `integritas_staff=${secondCookie}`).expect(200);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(home.text)![1]!;
+    const csrf = csrfTokenOf(home.text);
     await request(world.app).post('/staff/logout').set('Cookie', `integritas_staff=${secondCookie}`).type('form').send({ _csrf: 'forged' }).expect(403);
     await request(world.app).get('/staff').set('Cookie', `integritas_staff=${secondCookie}`).expect(200);
     await request(world.app).post('/staff/logout').set('Cookie', `integritas_staff=${secondCookie}`).type('form').send({ _csrf: csrf }).expect(303);

@@ -11,7 +11,7 @@ import { addStaff } from '../../server/staff/service.js';
 import { SESSION_COOKIE } from '../../server/staff/http.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
 import { testSurvey } from '../fixtures/survey.js';
-import { completeInternalAnswers, createWorld, postLogin, rawBody, registeredRoutes, signInStaff, TEST_SECRET, type World } from '../helpers.js';
+import { completeInternalAnswers, createWorld, csrfTokenOf, postLogin, rawBody, registeredRoutes, signInStaff, TEST_SECRET, type World } from '../helpers.js';
 
 /** Issue 7 §3: XSS on every page, CSRF on every form, session fixation, clickjacking, and tokens
  * kept out of logs and referrers. */
@@ -110,7 +110,7 @@ describe('clickjacking, CSRF and session fixation', () => {
     const form = await request(world.app).get('/staff/login').expect(200);
     expect(String(form.headers['set-cookie'])).toMatch(/integritas_login=[^;]+;.*HttpOnly.*SameSite=Strict/i);
     const cookie = String(form.headers['set-cookie']).split(';')[0]!;
-    const token = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    const token = csrfTokenOf(form.text);
     // the token without its cookie, or the cookie with another token: refused
     expect((await request(world.app).post('/staff/login').type('form').send({ email: 'admin@example.id', password: 'admin-password-1', _csrf: token })).status).toBe(403);
     expect((await request(world.app).post('/staff/login').set('Cookie', cookie).type('form').send({ email: 'admin@example.id', password: 'admin-password-1', _csrf: token.slice(1) + 'x' })).status).toBe(403);
@@ -125,7 +125,7 @@ describe('clickjacking, CSRF and session fixation', () => {
     expect(issued).not.toBe(planted);
     expect((await request(world.app).get('/staff').set('Cookie', `${SESSION_COOKIE}=${planted}`)).status).toBe(303);
     const home = await request(world.app).get('/staff').set('Cookie', `${SESSION_COOKIE}=${issued}`).expect(200);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(home.text)![1]!;
+    const csrf = csrfTokenOf(home.text);
     await request(world.app).post('/staff/logout').set('Cookie', `${SESSION_COOKIE}=${issued}`).type('form').send({ _csrf: csrf }).expect(303);
     expect((await request(world.app).get('/staff').set('Cookie', `${SESSION_COOKIE}=${issued}`)).status).toBe(303);
   });
