@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { databaseIsEmpty, DEMO_ACCOUNTS, loadDemo } from './demo.js';
 import { createDispatcher } from './invitations/delivery.js';
 import { applyReminderSchedules } from './invitations/sending.js';
+import { startCheckpointer } from './platform/checkpointer.js';
 import { systemClock } from './platform/clock.js';
 import { openDatabase } from './platform/db.js';
 import { createLogger } from './platform/logger.js';
@@ -50,16 +51,8 @@ async function main(): Promise<void> {
     if (queued > 0) logger.info({ queued }, 'scheduled reminders queued');
   });
 
-  // Page images of drafts stay in the WAL until it is checkpointed and cut back; do that every minute
-  // rather than only when it reaches 1,000 pages (busy readers make it a no-op, tried again later).
-  const checkpoint = setInterval(() => {
-    try {
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch (error) {
-      logger.warn({ code: (error as { code?: string }).code }, 'checkpoint failed; will try again');
-    }
-  }, 60_000);
-  checkpoint.unref();
+  // WAL checkpoints run on a worker thread, never inside a respondent's commit (platform/checkpointer.ts).
+  const checkpointer = startCheckpointer(db, logger);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -69,6 +62,7 @@ async function main(): Promise<void> {
     // Requests in flight finish; idle keep-alive connections are closed so close() can complete.
     server.close(async () => {
       await dispatcher?.stop();
+      await checkpointer.stop();
       db.close();
       logger.info('stopped');
       process.exit(0);

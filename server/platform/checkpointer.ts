@@ -1,0 +1,93 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Db } from './db.js';
+import type { Logger } from './logger.js';
+
+/**
+ * WAL checkpoints on a thread of their own.
+ *
+ * By default SQLite checkpoints inside the COMMIT that takes the WAL past 1,000 pages: that request
+ * then copies the pages into the database file and waits for two fsyncs while every other request
+ * waits behind it on the event loop. Here the server's connection never checkpoints itself
+ * (`wal_autocheckpoint = 0`); a worker thread with its own connection runs a PASSIVE checkpoint
+ * (which never blocks writers) a few times a second, and once a minute a TRUNCATE one, which also
+ * cuts the WAL file to nothing, so page images from before a submission (a draft next to its
+ * invitation) do not stay in it (SECURITY.md).
+ *
+ * Should the worker fail, the connection checkpoints itself again, as SQLite does by default.
+ */
+export interface Checkpointer {
+  stop(): Promise<void>;
+}
+
+export interface CheckpointerOptions {
+  /** how often a PASSIVE checkpoint runs */
+  intervalMs?: number;
+  /** how often a TRUNCATE checkpoint runs */
+  truncateEveryMs?: number;
+}
+
+// Plain CommonJS run with `eval`, so that it needs no build step and no TypeScript loader (the same
+// code runs under `node dist/…`, tsx and vitest). A failed TRUNCATE (a long read in progress) is
+// tried again at the next minute; the PASSIVE ones never wait.
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driverPath);
+const db = new Database(workerData.databasePath, { fileMustExist: true });
+db.pragma('busy_timeout = 5000');
+db.pragma('cache_size = -256');
+db.pragma('journal_size_limit = ' + workerData.journalSizeLimit);
+let lastTruncate = Date.now();
+const timer = setInterval(() => {
+  try {
+    if (Date.now() - lastTruncate >= workerData.truncateEveryMs) {
+      lastTruncate = Date.now();
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } else {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    }
+  } catch (error) {
+    parentPort.postMessage({ warning: String(error && error.code || error) });
+  }
+}, workerData.intervalMs);
+parentPort.on('message', (message) => {
+  if (message !== 'stop') return;
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+export function startCheckpointer(db: Db, logger: Logger, options: CheckpointerOptions = {}): Checkpointer {
+  const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
+  const journalSizeLimit = db.pragma('journal_size_limit', { simple: true }) as number;
+  const worker = new Worker(workerSource, {
+    eval: true,
+    // it allocates next to nothing: a small heap keeps the server's memory as it was (P5)
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8, codeRangeSizeMb: 2 },
+    workerData: { databasePath: db.name, driverPath, journalSizeLimit, intervalMs: options.intervalMs ?? 250, truncateEveryMs: options.truncateEveryMs ?? 60_000 },
+  });
+  db.pragma('wal_autocheckpoint = 0');
+  let stopping = false;
+  const fallBack = (reason: unknown) => {
+    if (stopping) return;
+    logger.warn({ reason: String(reason) }, 'checkpoint worker stopped; the server checkpoints in its own commits again');
+    db.pragma('wal_autocheckpoint = 1000');
+  };
+  worker.on('message', (message: { warning?: string }) => {
+    if (message.warning) logger.warn({ code: message.warning }, 'checkpoint failed; will try again');
+  });
+  worker.on('error', fallBack);
+  worker.on('exit', (code) => fallBack(`exit ${code}`));
+  worker.unref();
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        stopping = true;
+        // an unref'd worker would let the process exit before the worker closed its connection
+        worker.ref();
+        worker.once('exit', () => resolve());
+        worker.postMessage('stop');
+      }),
+  };
+}

@@ -1,0 +1,80 @@
+import Database from 'better-sqlite3';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCheckpointer, type Checkpointer } from '../../server/platform/checkpointer.js';
+import { openDatabase, type Db } from '../../server/platform/db.js';
+import { createLogger } from '../../server/platform/logger.js';
+
+const quietLogger = () => createLogger('silent');
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Rows found in the database file alone, i.e. what has been checkpointed out of the WAL. */
+function rowsInMainFile(databasePath: string, copyPath: string): number {
+  copyFileSync(databasePath, copyPath);
+  const copy = new Database(copyPath, { readonly: true });
+  try {
+    return copy.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'filler'`).pluck().get() === 1 ? (copy.prepare('SELECT COUNT(*) FROM filler').pluck().get() as number) : 0;
+  } catch {
+    return -1; // a copy taken mid-checkpoint; asked again
+  } finally {
+    copy.close();
+  }
+}
+
+describe('WAL checkpoints on a worker thread', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  function tempDatabase(): { db: Db; databasePath: string; dir: string } {
+    const dir = mkdtempSync(path.join(tmpdir(), 'integritas-checkpoint-'));
+    const databasePath = path.join(dir, 'test.db');
+    const db = openDatabase(databasePath);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => void db.close());
+    return { db, databasePath, dir };
+  }
+
+  it('moves committed pages into the database file and empties the WAL, while the server connection never checkpoints', async () => {
+    const { db, databasePath, dir } = tempDatabase();
+    let checkpointer: Checkpointer | undefined;
+    cleanups.push(() => checkpointer?.stop());
+    // the worker starts after the writes: until then the connection must not checkpoint either
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO filler (text) VALUES (?)');
+    // ~1,500 pages: past the 1,000 at which the connection would otherwise checkpoint itself
+    for (let batch = 0; batch < 30; batch++) db.transaction(() => { for (let row = 0; row < 50; row++) insert.run('x'.repeat(4000)); })();
+    expect(rowsInMainFile(databasePath, path.join(dir, 'before.db'))).toBe(0);
+    expect(statSync(databasePath + '-wal').size).toBeGreaterThan(1000 * 4096);
+
+    checkpointer = startCheckpointer(db, quietLogger(), { intervalMs: 20, truncateEveryMs: 300 });
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    await until(() => rowsInMainFile(databasePath, path.join(dir, 'copy.db')) === 1500, 'the rows in the database file');
+    await until(() => statSync(databasePath + '-wal').size === 0, 'the WAL cut to nothing');
+    // the server's connection goes on reading and writing as before
+    insert.run('after');
+    expect(db.prepare('SELECT COUNT(*) FROM filler').pluck().get()).toBe(1501);
+    await checkpointer.stop();
+    checkpointer = undefined;
+  });
+
+  it('lets the connection checkpoint itself again when the worker fails', async () => {
+    const { db, databasePath } = tempDatabase();
+    // the worker cannot open a file that is gone (the server's connection keeps its open one)
+    unlinkSync(databasePath);
+    for (const suffix of ['-wal', '-shm']) if (existsSync(databasePath + suffix)) unlinkSync(databasePath + suffix);
+    startCheckpointer(db, quietLogger(), { intervalMs: 20 });
+    await until(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1000, 'wal_autocheckpoint back at 1000');
+  });
+});
