@@ -82,9 +82,10 @@ export function createApp(dependencies: AppDependencies): Express {
     (address) => logger.warn({ address }, 'many unknown respondent links from one address: further guesses are refused'),
   );
   app.use(['/r/:token', '/api/v1/respond/:token'], guard);
+  // the API first: phones autosave through it, and each router passed on the way costs a walk
+  app.use(respondentApi(answeringContext));
   app.use(answeringPages(answeringContext));
   app.use(optOutPages(db, clock));
-  app.use(respondentApi(answeringContext));
   app.use(twilioWebhooks(db, clock, logger, { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL }));
 
   const composeSettings = {

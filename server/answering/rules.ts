@@ -28,8 +28,15 @@ export function isRequired(item: Item): boolean {
   return item.required ?? item.type === 'single';
 }
 
-export function questionnaireItems(questionnaire: Questionnaire): Item[] {
-  return questionnaire.pages.flatMap((page) => page.items);
+/** Every item in page order, flattened once per questionnaire object (each request walks it). */
+const itemLists = new WeakMap<Questionnaire, readonly Item[]>();
+export function questionnaireItems(questionnaire: Questionnaire): readonly Item[] {
+  let items = itemLists.get(questionnaire);
+  if (!items) {
+    items = questionnaire.pages.flatMap((page) => page.items);
+    itemLists.set(questionnaire, items);
+  }
+  return items;
 }
 
 /** Index of items by code, built once per questionnaire object. */

@@ -22,19 +22,27 @@ export class ManualClock implements Clock {
   }
 }
 
-/** The calendar day (YYYY-MM-DD) of an instant in a time zone; survey windows are calendar days. */
+/** The calendar day (YYYY-MM-DD) of an instant in a time zone; survey windows are calendar days.
+ * Every respondent request asks it; formatting costs ~10 µs, so the last answer is kept per time
+ * zone for its UTC minute (today's zone offsets and their changes fall on whole minutes, so one
+ * minute never spans two days). */
 export function dayIn(instant: Date, timeZone: string): string {
-  let format = dayFormats.get(timeZone);
-  if (!format) {
+  const minute = Math.floor(instant.getTime() / 60_000);
+  let zone = dayFormats.get(timeZone);
+  if (!zone) {
     // en-CA formats as YYYY-MM-DD.
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    dayFormats.set(timeZone, format);
+    zone = { format: new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }), minute: Number.NaN, day: '' };
+    dayFormats.set(timeZone, zone);
   }
-  return format.format(instant);
+  if (zone.minute !== minute) {
+    zone.day = zone.format.format(instant);
+    zone.minute = minute;
+  }
+  return zone.day;
 }
 /** Building an Intl.DateTimeFormat costs ~0.1 ms and a lot of garbage; it was the largest single
  * cost of a respondent request (BENCHMARKS.md, P1), so one is kept per time zone. */
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
+const dayFormats = new Map<string, { format: Intl.DateTimeFormat; minute: number; day: string }>();
 
 export function addDays(isoDay: string, days: number): string {
   const date = new Date(isoDay + 'T00:00:00Z');
