@@ -233,6 +233,8 @@ async function nationalResults(): Promise<void> {
       await timed(record, server.baseUrl + url, { headers: { cookie } });
     });
     figures.push(report({ id: 'P2', name: `${name}, p50 of ${load.requests}`, value: percentile(load.latenciesMs, 50), unit: 'ms', target: 'errors 0', met: load.errors === 0 }));
+    // the dashboard's counts are computed by the first request and shared for 15 s (monitoring/sharedCounts.ts)
+    if (name === 'monitoring dashboard') figures.push(report({ id: 'P2', name: `${name}, slowest of ${load.requests} (the one that counts)`, value: load.latenciesMs.at(-1)!, unit: 'ms' }));
   }
   await server.stop();
   started = Date.now();

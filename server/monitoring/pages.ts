@@ -17,6 +17,7 @@ import { localize } from '../surveys/localize.js';
 import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
+import { sharedSurveyCounts, type SharedCountsOptions } from './sharedCounts.js';
 import { agencyGroupCounts, completionsPerDay, nonResponders, unitCounts, type AgencyGroupRow } from './store.js';
 
 /** Response-rate monitoring while a survey runs: counts come from invitations and messages,
@@ -32,15 +33,16 @@ const filters = z.object({
 
 const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
 
-export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings): Router {
+export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, sharing: SharedCountsOptions = {}): Router {
   const router = Router();
+  const surveyCounts = sharedSurveyCounts(db, clock, sharing);
 
   function surveyFor(request: Request): SurveyRecord {
     return requireSurvey(db, String(request.params.survey));
   }
 
-  function rows(survey: SurveyRecord, agencyCode: string | null) {
-    return agencyGroupCounts(db, survey.id, agencyCode).map((row: AgencyGroupRow) => ({
+  function withRates(survey: SurveyRecord, counts: AgencyGroupRow[]) {
+    return counts.map((row) => ({
       ...row,
       rate: responseRate(row),
       minResponses: survey.definition.groups[row.group]?.minResponses ?? 0,
@@ -55,7 +57,9 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
     const { t, language } = staffTranslator(request, response);
     const filter = filters.parse(request.query);
     const query = filter.q?.trim().toLowerCase() ?? '';
-    let table = rows(survey, null).filter(
+    const { rows: counts, countedAt } = surveyCounts(survey.id);
+    const all = withRates(survey, counts);
+    let table = all.filter(
       (row) =>
         (!filter.kind || row.kind === filter.kind) &&
         (!filter.parent || row.parentCode === filter.parent) &&
@@ -66,7 +70,6 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
     table = table.sort((a, b) =>
       sort === 'name' ? a.agencyName.localeCompare(b.agencyName) || a.group.localeCompare(b.group) : ((a.rate ?? -1) - (b.rate ?? -1)) * (sort === 'rate_asc' ? 1 : -1) || a.agencyName.localeCompare(b.agencyName),
     );
-    const all = rows(survey, null);
     response.render('monitoring/dashboard', {
       t,
       language,
@@ -80,7 +83,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
       parents: [...new Set(all.map((row) => row.parentCode).filter((code): code is string => code !== null))].sort(),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
-      updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Jakarta' }).format(clock.now()),
+      updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Jakarta' }).format(countedAt),
       exportHref: `/staff/monitoring/${survey.code}/export.csv`,
       scripts: ['/static/refresh.js'],
       autoRefresh: true,
@@ -92,7 +95,8 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
     appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'monitoring.export', detail: { survey: survey.code } });
     response.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="monitoring-${survey.code}.csv"`);
     response.write('\uFEFF' + csvLine(['agency', 'name', 'group', 'respondents', 'invited', 'delivered', 'failed', 'bounced', 'opted_out', 'opened', 'started', 'completed', 'response_rate', 'min_responses']));
-    for (const row of rows(survey, null)) {
+    // a download is counted afresh, not taken from the dashboard's shared counts
+    for (const row of withRates(survey, agencyGroupCounts(db, survey.id, null))) {
       response.write(csvLine([row.agencyCode, row.agencyName, row.group, row.respondents, row.invited, row.delivered, row.failed, row.bounced, row.optedOut, row.opened, row.started, row.completed, row.rate, row.minResponses]));
     }
     response.end();
@@ -119,7 +123,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
       survey,
       agency,
       surveyTitle: localize(survey.definition.title, language),
-      groups: rows(survey, agency.code),
+      groups: withRates(survey, agencyGroupCounts(db, survey.id, agency.code)),
       units: unitCounts(db, survey.id, agency.id).map((unit) => ({ ...unit, rate: responseRate(unit) })),
       perDay,
       perDayChart: lineChart({

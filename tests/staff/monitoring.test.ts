@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 import { queueMessage } from '../../server/invitations/outboxStore.js';
 import { optOutInvitation } from '../../server/invitations/sending.js';
+import { sharedSurveyCounts } from '../../server/monitoring/sharedCounts.js';
 import { agencyGroupCounts } from '../../server/monitoring/store.js';
 import { responseRate } from '../../server/monitoring/rates.js';
 import { addStaff } from '../../server/staff/service.js';
@@ -50,6 +51,29 @@ describe('monitoring figures', () => {
     expect(responseRate(rows[2]!)).toBe(0.5);
     expect(responseRate(rows[1]!)).toBeNull();
     expect(responseRate(rows[0]!)).toBe(1);
+  });
+
+  it('costly survey-wide counts are shared between viewers for 15 s and carry the time they were counted; cheap ones stay live', () => {
+    const surveyId = world.db.prepare(`SELECT id FROM surveys`).pluck().get() as number;
+    const completedInProvA = (rows: ReturnType<typeof agencyGroupCounts>) => rows.find((row) => row.agencyCode === 'PROV-A' && row.group === 'internal')!.completed;
+    let elapsed = 0;
+    // each computation "takes" 300 ms on this stopwatch; the clock says when
+    const costly = sharedSurveyCounts(world.db, world.clock, { elapsedMs: () => (elapsed += 300) });
+    const cheap = sharedSurveyCounts(world.db, world.clock, { elapsedMs: () => 0 });
+    const first = costly(surveyId);
+    expect(completedInProvA(first.rows)).toBe(1);
+    cheap(surveyId);
+    const countedAt = world.clock.now();
+    submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Budi')!, completeInternalAnswers());
+    world.clock.advance(14_999);
+    const shared = costly(surveyId);
+    expect(completedInProvA(shared.rows)).toBe(1);
+    expect(shared.countedAt).toEqual(countedAt);
+    expect(completedInProvA(cheap(surveyId).rows)).toBe(2);
+    world.clock.advance(1);
+    const recounted = costly(surveyId);
+    expect(completedInProvA(recounted.rows)).toBe(2);
+    expect(recounted.countedAt).toEqual(world.clock.now());
   });
 
   it('the dashboard shows them, sorts by the lowest rate, filters, and exports; it refreshes itself', async () => {
