@@ -16,5 +16,7 @@ describe('npm run bench -- --smoke', () => {
     expect(output).toMatch(/^P1\s+c=32: errors \(and receipts short of the cycles\)\s+0\.00 requests\s+target 0\s+\[met\]/m);
     expect(output).toMatch(/^P4\s+duplicates\s+0\.00 messages\s+target 0\s+\[met\]/m);
     expect(output).toMatch(/^P2\s+agency results page, p50 of 2 .*\[met\]/m);
+    // the second P3 baseline really stored every row the import stored
+    expect(output).toMatch(/^P3\s+sqlite3 inserting the 2000 prepared rows, same schema\s+.*target 2000 rows\s+\[met\]/m);
   }, 180_000);
 });
