@@ -10,9 +10,14 @@ import type { Logger } from './logger.js';
  * then copies the pages into the database file and waits for two fsyncs while every other request
  * waits behind it on the event loop. Here the server's connection never checkpoints itself
  * (`wal_autocheckpoint = 0`); a worker thread with its own connection runs a PASSIVE checkpoint
- * (which never blocks writers) a few times a second, and once a minute a TRUNCATE one, which also
- * cuts the WAL file to nothing, so page images from before a submission (a draft next to its
- * invitation) do not stay in it (SECURITY.md).
+ * (which never blocks writers) a few times a second, and at start and then once a minute a TRUNCATE
+ * one, which also cuts the WAL file to nothing, so page images from before a submission (a draft
+ * next to its invitation) do not stay in it (SECURITY.md).
+ *
+ * A TRUNCATE has to wait for readers on older snapshots (a long export streams from one) and for
+ * the writer, and while it waits SQLite holds back new writers: the server's writes, on its only
+ * thread. So it never waits (no busy timeout); one that cannot finish at once is tried again at
+ * every tick until it does.
  *
  * Should the worker fail, the connection checkpoints itself again, as SQLite does by default.
  */
@@ -28,26 +33,34 @@ export interface CheckpointerOptions {
 }
 
 // Plain CommonJS run with `eval`, so that it needs no build step and no TypeScript loader (the same
-// code runs under `node dist/…`, tsx and vitest). A failed TRUNCATE (a long read in progress) is
-// tried again at the next minute; the PASSIVE ones never wait.
+// code runs under `node dist/…`, tsx and vitest). Errors (a full disk) are reported once a minute
+// at most, not at every tick.
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driverPath);
 const db = new Database(workerData.databasePath, { fileMustExist: true });
-db.pragma('busy_timeout = 5000');
+db.pragma('busy_timeout = 0');
 db.pragma('cache_size = -256');
 db.pragma('journal_size_limit = ' + workerData.journalSizeLimit);
-let lastTruncate = Date.now();
+let truncateDueAt = Date.now();
+let lastWarningAt = -Infinity;
 const timer = setInterval(() => {
   try {
-    if (Date.now() - lastTruncate >= workerData.truncateEveryMs) {
-      lastTruncate = Date.now();
-      db.pragma('wal_checkpoint(TRUNCATE)');
+    if (Date.now() >= truncateDueAt) {
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)');
+      const done = result.busy === 0;
+      if (done) truncateDueAt = Date.now() + workerData.truncateEveryMs;
+      parentPort.postMessage({ truncated: done });
     } else {
       db.pragma('wal_checkpoint(PASSIVE)');
     }
   } catch (error) {
-    parentPort.postMessage({ warning: String(error && error.code || error) });
+    // another connection checkpointing or writing right now: the next tick tries again
+    if (error && error.code === 'SQLITE_BUSY') return;
+    if (Date.now() - lastWarningAt >= 60000) {
+      lastWarningAt = Date.now();
+      parentPort.postMessage({ warning: String(error && error.code || error) });
+    }
   }
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
@@ -74,8 +87,9 @@ export function startCheckpointer(db: Db, logger: Logger, options: CheckpointerO
     logger.warn({ reason: String(reason) }, 'checkpoint worker stopped; the server checkpoints in its own commits again');
     db.pragma('wal_autocheckpoint = 1000');
   };
-  worker.on('message', (message: { warning?: string }) => {
+  worker.on('message', (message: { warning?: string; truncated?: boolean }) => {
     if (message.warning) logger.warn({ code: message.warning }, 'checkpoint failed; will try again');
+    if (message.truncated !== undefined) logger.debug(message.truncated ? 'WAL checkpointed and emptied' : 'WAL not emptied yet: a reader holds an older snapshot; trying again');
   });
   worker.on('error', fallBack);
   worker.on('exit', (code) => fallBack(`exit ${code}`));

@@ -69,6 +69,34 @@ describe('WAL checkpoints on a worker thread', () => {
     checkpointer = undefined;
   });
 
+  it('never waits for a reader on an old snapshot: tries the TRUNCATE again at every tick until it can finish', async () => {
+    const { db, databasePath } = tempDatabase();
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO filler (text) VALUES (?)');
+    for (let row = 0; row < 50; row++) insert.run('x'.repeat(4000));
+    // a long read (an export streaming) holds its snapshot while the server writes on
+    const reader = new Database(databasePath);
+    cleanups.push(() => void reader.close());
+    reader.exec('BEGIN');
+    expect(reader.prepare('SELECT COUNT(*) FROM filler').pluck().get()).toBe(50);
+    for (let row = 0; row < 50; row++) insert.run('y'.repeat(4000));
+
+    const lines: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
+    // the TRUNCATE at start is the only one due for the next ten minutes
+    const checkpointer = startCheckpointer(db, logger, { intervalMs: 20, truncateEveryMs: 600_000 });
+    cleanups.push(() => checkpointer.stop());
+    await until(() => lines.some((line) => line.includes('WAL not emptied yet')), 'a TRUNCATE held back by the reader');
+    expect(statSync(databasePath + '-wal').size).toBeGreaterThan(0);
+    // the server's connection writes on meanwhile
+    insert.run('during');
+    reader.exec('COMMIT');
+    await until(() => statSync(databasePath + '-wal').size === 0, 'the WAL emptied once the reader is done');
+    expect(lines.some((line) => line.includes('WAL checkpointed and emptied'))).toBe(true);
+    expect(db.prepare('SELECT COUNT(*) FROM filler').pluck().get()).toBe(101);
+  });
+
   it('lets the connection checkpoint itself again when the worker fails', async () => {
     const { db, databasePath } = tempDatabase();
     // the worker cannot open a file that is gone (the server's connection keeps its open one)
