@@ -2,16 +2,25 @@ import { listAgencies, listAllUnits } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { emptyReport, readTable, requireColumns, type ImportReport } from '../platform/tabular.js';
-import { InputError } from '../platform/errors.js';
+import { ConflictError, InputError } from '../platform/errors.js';
 import { insertInvitation } from '../invitations/store.js';
 import { invitationTokenMinter } from '../invitations/tokens.js';
 import { requireSurvey } from '../surveys/service.js';
 import { parseRespondentRow, type RespondentRowContext } from './rows.js';
 import { insertRespondent, listContactKeys } from './store.js';
 
+/** Rows checked between two turns of the event loop (see below). */
+const ROWS_PER_TURN = 1000;
+
 /** Imports a survey's respondents file (interfaces.md §1) and gives each new respondent one
  * invitation. Duplicates (same email or phone in one agency and survey, in the file or already
- * registered) are reported and skipped, so re-importing a file changes nothing. */
+ * registered) are reported and skipped, so re-importing a file changes nothing.
+ *
+ * Checking rows and minting their tokens (about half of the work) gives the event loop a turn every
+ * 1,000 rows, so that respondents are still answered while a national file is checked; only the
+ * writing is one transaction, so that a file is stored whole or not at all. Should another import
+ * store one of the same contacts in between, the transaction fails on the unique index and nothing
+ * of this file is stored. */
 export async function importRespondents(
   db: Db,
   clock: Clock,
@@ -49,8 +58,10 @@ export async function importRespondents(
   const report = emptyReport();
   report.rows = table.rows.length;
   const now = clock.now().toISOString();
-  const accepted: { respondent: NonNullable<ReturnType<typeof parseRespondentRow>['respondent']>; agencyId: number; unitId: number | null }[] = [];
-  for (const row of table.rows) {
+  const mintToken = invitationTokenMinter(secretKey);
+  const accepted: { respondent: NonNullable<ReturnType<typeof parseRespondentRow>['respondent']>; agencyId: number; unitId: number | null; token: ReturnType<typeof mintToken> }[] = [];
+  for (const [index, row] of table.rows.entries()) {
+    if (index > 0 && index % ROWS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
     const { respondent, problems } = parseRespondentRow(row, context);
     if (!respondent) {
       report.errors.push(...problems);
@@ -77,27 +88,26 @@ export async function importRespondents(
     }
     for (const [, key] of keys) seenContacts.set(key, row.line);
     const unitId = respondent.unit === null ? null : agency.units.get(respondent.unit.toLowerCase())!.id;
-    accepted.push({ respondent, agencyId: agency.id, unitId });
+    accepted.push({ respondent, agencyId: agency.id, unitId, token: mintToken() });
   }
 
-  const mintToken = invitationTokenMinter(secretKey);
-  db.transaction(() => {
-    for (const { respondent, agencyId, unitId } of accepted) {
-      const respondentId = insertRespondent(
-        db,
-        { surveyId: survey.id, agencyId, groupCode: respondent.groupCode, unitId, name: respondent.name, email: respondent.email, phone: respondent.phone, language: respondent.language },
-        now,
-      );
-      const { tokenSeed, tokenHash } = mintToken();
-      insertInvitation(db, {
-        respondentId,
-        surveyId: survey.id,
-        tokenSeed,
-        tokenHash,
-        language: respondent.language,
-      });
+  try {
+    db.transaction(() => {
+      for (const { respondent, agencyId, unitId, token } of accepted) {
+        const respondentId = insertRespondent(
+          db,
+          { surveyId: survey.id, agencyId, groupCode: respondent.groupCode, unitId, name: respondent.name, email: respondent.email, phone: respondent.phone, language: respondent.language },
+          now,
+        );
+        insertInvitation(db, { respondentId, surveyId: survey.id, tokenSeed: token.tokenSeed, tokenHash: token.tokenHash, language: respondent.language });
+      }
+    })();
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      throw new ConflictError('Respondents of this survey were added while the file was being checked (another import?). Nothing from this file was stored; import it again.', 'respondents_changed');
     }
-  })();
+    throw error;
+  }
   report.stored = accepted.length;
   report.rejected = report.rows - report.stored - report.duplicates;
   report.errors.sort((a, b) => a.line - b.line);

@@ -5,6 +5,7 @@ import { ManualClock } from '../../server/platform/clock.js';
 import type { Db } from '../../server/platform/db.js';
 import { formatProblem } from '../../server/platform/tabular.js';
 import { importRespondents } from '../../server/respondents/service.js';
+import { insertRespondent } from '../../server/respondents/store.js';
 import { changeSurveyStatus, loadSurveyDefinition } from '../../server/surveys/service.js';
 import { hashInvitationToken, deriveInvitationToken } from '../../server/invitations/tokens.js';
 import { testSurvey } from '../fixtures/survey.js';
@@ -149,6 +150,22 @@ describe('respondents import', () => {
     const token = deriveInvitationToken(TEST_SECRET, invitation.token_seed!);
     expect(invitation.token_hash).toBe(hashInvitationToken(token));
     expect(JSON.stringify(db.prepare('SELECT * FROM invitations').all())).not.toContain(token);
+  });
+
+  it('checks a large file in turns of the event loop; if another import stores one of its contacts meanwhile, it stores nothing and says so', async () => {
+    const csv = ['agency_code,group,name,email', ...Array.from({ length: 2500 }, (_, index) => `PROV-A,internal,R${index},r${index}@example.id`)].join('\n');
+    let settled = false;
+    const importing = importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(csv)).finally(() => (settled = true));
+    // queued before the import's first turn, so this runs while the import waits between two batches
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    expect(count('SELECT COUNT(*) FROM respondents')).toBe(0);
+    const surveyId = db.prepare('SELECT id FROM surveys').pluck().get() as number;
+    const agencyId = db.prepare(`SELECT id FROM agencies WHERE code = 'PROV-A'`).pluck().get() as number;
+    insertRespondent(db, { surveyId, agencyId, groupCode: 'external', unitId: null, name: 'Elsewhere', email: 'r2400@example.id', phone: null, language: 'id' }, clock.now().toISOString());
+    await expect(importing).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/Nothing from this file was stored/) });
+    expect(db.prepare('SELECT name FROM respondents').pluck().all()).toEqual(['Elsewhere']);
+    expect(count('SELECT COUNT(*) FROM invitations')).toBe(0);
   });
 
   it('refuses a closed survey and a file with neither email nor phone column', async () => {
