@@ -122,7 +122,7 @@ async function runCommand(context: CliContext, command: string, positionals: str
     case 'invitations send': {
       const channel = options.channel;
       if (channel !== undefined && channel !== 'email' && channel !== 'whatsapp') throw new UsageError('--channel is email or whatsapp');
-      const result = queueInvitations(db, clock, { surveyCode: requireOption(options, 'survey'), ...filterOptions(options), channel }, whatsappConfigured(config));
+      const result = await queueInvitations(db, clock, { surveyCode: requireOption(options, 'survey'), ...filterOptions(options), channel }, whatsappConfigured(config));
       io.stdout(
         `Queued ${result.queued.email + result.queued.whatsapp} invitation(s): ${result.queued.email} by email, ${result.queued.whatsapp} by WhatsApp. ` +
           `Already invited: ${result.alreadyInvited}. Skipped: ${result.skipped.completed} already answered, ${result.skipped.optedOut} opted out, ` +

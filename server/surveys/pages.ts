@@ -132,17 +132,17 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     const { t, language } = staffTranslator(request, response);
     if (survey.status !== 'open') return renderManage(request, response, 409, { error: t('manage.not_open') });
     const agencyCode = staff.role === 'liaison' ? staff.agencyCode! : undefined;
-    const plan = queueInvitations(db, clock, { surveyCode: survey.code, agencyCode, dryRun: true }, settings.whatsappConfigured);
+    const plan = await queueInvitations(db, clock, { surveyCode: survey.code, agencyCode, dryRun: true }, settings.whatsappConfigured);
     const preview = await previewMessage(db, settings.compose, survey, plan.first, 'invitation');
     response.render('manage/invitations', { t, language, staff, wide: true, survey, plan, preview, total: plan.queued.email + plan.queued.whatsapp });
   });
 
-  router.post('/staff/surveys/:survey/invitations', allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
+  router.post('/staff/surveys/:survey/invitations', allow('administrator', 'liaison'), verifyCsrf, async (request: Request, response: Response) => {
     const survey = requireSurvey(db, String(request.params.survey));
     const staff = currentStaff(response)!;
     if (survey.status !== 'open') return renderManage(request, response, 409, { error: staffTranslator(request, response).t('manage.not_open') });
     const agencyCode = staff.role === 'liaison' ? staff.agencyCode! : undefined;
-    const result = queueInvitations(db, clock, { surveyCode: survey.code, agencyCode }, settings.whatsappConfigured);
+    const result = await queueInvitations(db, clock, { surveyCode: survey.code, agencyCode }, settings.whatsappConfigured);
     const count = result.queued.email + result.queued.whatsapp;
     audit(staff, 'invitations.send', { survey: survey.code, agency: agencyCode ?? null, email: result.queued.email, whatsapp: result.queued.whatsapp });
     response.redirect(303, agencyCode ? `/staff/monitoring/${survey.code}/agencies/${agencyCode}?invited=${count}` : `/staff/monitoring/${survey.code}?invited=${count}`);

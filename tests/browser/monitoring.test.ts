@@ -16,7 +16,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   world = await createWorld();
   await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
-  queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, false);
+  await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, false);
   world.db.prepare(`UPDATE messages SET state = 'sent', sent_at = created_at`).run();
   submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
   world.clock.advance(2 * 24 * 3600 * 1000);

@@ -46,7 +46,7 @@ describe('crash safety of the dispatcher', () => {
       await importAgencies(db, systemClock, Buffer.from(AGENCIES_CSV));
       const rows = Array.from({ length: MESSAGES }, (_, index) => `PROV-A,internal,Pegawai ${index},pegawai${index}@example.id`).join('\n');
       await importRespondents(db, systemClock, TEST_SECRET, 'SPI-TEST', Buffer.from(`agency_code,group,name,email\n${rows}\n`));
-      expect(queueInvitations(db, systemClock, { surveyCode: 'SPI-TEST', channel: 'email' }, false).queued.email).toBe(MESSAGES);
+      expect((await queueInvitations(db, systemClock, { surveyCode: 'SPI-TEST', channel: 'email' }, false)).queued.email).toBe(MESSAGES);
       if (kind === 'reminder') {
         // the invitations went out four days ago; now everyone is due a reminder
         const fourDaysAgo = new Date(Date.now() - 4 * 86_400_000).toISOString();

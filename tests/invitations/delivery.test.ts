@@ -69,9 +69,9 @@ describe('email through a real SMTP server', () => {
   beforeEach(() => setUp());
 
   it('sends each invitation once, in the respondent language, with link, closing date, confidentiality and one-click unsubscribe', async () => {
-    const queued = queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    const queued = await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
     expect(queued).toMatchObject({ queued: { email: 6, whatsapp: 0 }, alreadyInvited: 0, skipped: { noContactForChannel: 1, optedOut: 0, completed: 0 } });
-    expect(queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true).queued).toEqual({ email: 0, whatsapp: 0 });
+    expect((await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true)).queued).toEqual({ email: 0, whatsapp: 0 });
 
     expect(await dispatcher.runOnce()).toEqual({ sent: 6, retried: 0, failed: 0, cancelled: 0 });
     expect(smtp.received).toHaveLength(6);
@@ -115,7 +115,7 @@ describe('email through a real SMTP server', () => {
       if (address === 'dodi@example.id' && temporaryFailures-- > 0) return { code: 421, message: 'Try again later' };
       return null;
     };
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
     expect(await dispatcher.runOnce()).toEqual({ sent: 4, retried: 1, failed: 1, cancelled: 0 });
     const byName = Object.fromEntries(messages().map((message) => [message.name, message]));
     expect(byName.Cici).toMatchObject({ state: 'bounced', errorCode: '550' });
@@ -141,7 +141,7 @@ describe('email through a real SMTP server', () => {
         messages: { invitation: { subject: { id: 'Survei {agency}', en: 'Survey of {agency}' }, body: { id: 'Halo {name},\n\nSilakan isi: {link}\n\nSampai {closes}.', en: 'Hello {name},\n\nPlease answer: {link}\n\nUntil {closes}.' } } },
       }),
     });
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'PROV-A' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'PROV-A' }, true);
     await dispatcher.runOnce();
     const [budi] = mailTo('budi@example.id');
     expect(budi!.parsed.subject).toBe('Survey of Provinsi A');
@@ -160,7 +160,7 @@ describe('email through a real SMTP server', () => {
     await setUp({ beforeCompose: (message) => {
       if (message.invitationId === poisoned) throw new Error('template exploded');
     } });
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
     poisoned = world.db.prepare(`SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name = 'Eka'`).pluck().get() as number;
     expect(await dispatcher.runOnce()).toEqual({ sent: 5, retried: 0, failed: 1, cancelled: 0 });
     expect(messages().find((message) => message.name === 'Eka')).toMatchObject({ state: 'failed', errorCode: 'compose' });
@@ -171,7 +171,7 @@ describe('WhatsApp through the real twilio library and a fake Messages API', () 
   beforeEach(() => setUp());
 
   it('sends approved templates with the variables and a status callback; phone respondents go by WhatsApp automatically', async () => {
-    const queued = queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST' }, true);
+    const queued = await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST' }, true);
     expect(queued.queued).toEqual({ email: 5, whatsapp: 2 });
     await dispatcher.runOnce();
     expect(twilioFake.accepted).toHaveLength(2);
@@ -188,7 +188,7 @@ describe('WhatsApp through the real twilio library and a fake Messages API', () 
   it('429 is retried and then succeeds; an invalid number fails at once and falls back to email', async () => {
     twilioFake.rateLimitNext = 1;
     twilioFake.invalidNumbers.add('+6281234567002'); // Fajar: no email to fall back to
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
     await dispatcher.runOnce();
     const after = () => Object.fromEntries(messages().map((message) => [`${message.name}/${message.channel}`, message]));
     expect(after()['Fajar/whatsapp']).toMatchObject({ state: 'failed', errorCode: '21211' });
@@ -209,7 +209,7 @@ describe('WhatsApp through the real twilio library and a fake Messages API', () 
 
   it('a number that is not a valid mobile number never reaches Twilio', async () => {
     world.db.prepare(`UPDATE respondents SET phone = '+62123' WHERE name = 'Fajar'`).run();
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
     await dispatcher.runOnce();
     expect(twilioFake.accepted.map((message) => message.to)).toEqual(['whatsapp:+6281234567001']);
     expect(twilioFake.requests).toBe(1);
@@ -217,7 +217,7 @@ describe('WhatsApp through the real twilio library and a fake Messages API', () 
   });
 
   it('signed status callbacks move a message forward only; a bad signature is refused and changes nothing', async () => {
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
     await dispatcher.runOnce();
     const sent = twilioFake.accepted.find((message) => message.to === 'whatsapp:+6281234567001')!;
     const post = (callback: ReturnType<FakeTwilio['statusCallback']>, signature = callback.signature) =>
@@ -240,7 +240,7 @@ describe('WhatsApp through the real twilio library and a fake Messages API', () 
   });
 
   it('an undelivered callback fails the message and falls back to email', async () => {
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
     await dispatcher.runOnce();
     const sent = twilioFake.accepted.find((message) => message.to === 'whatsapp:+6281234567001')!;
     const callback = twilioFake.statusCallback(sent, 'undelivered', { ErrorCode: '63024' });
@@ -251,7 +251,7 @@ describe('WhatsApp through the real twilio library and a fake Messages API', () 
   });
 
   it('a STOP reply opts the sender out of every channel', async () => {
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'whatsapp' }, true);
     await dispatcher.runOnce();
     const params = { From: 'whatsapp:+6281234567001', To: 'whatsapp:+14155238886', Body: ' Berhenti ', AccountSid: FAKE_ACCOUNT_SID, MessageSid: 'SMinbound' };
     const url = 'http://integritas.test/webhooks/twilio/inbound';
@@ -273,7 +273,7 @@ describe('who gets reminders', () => {
   beforeEach(() => setUp());
 
   it('only invited, unanswered, not opted-out respondents, after min-days, at most max', async () => {
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
     await dispatcher.runOnce();
     submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
     await request(world.app).post(`/r/${world.tokens.get('Cici')!}/opt-out`).expect(200);
@@ -296,7 +296,7 @@ describe('who gets reminders', () => {
   });
 
   it('a reminder queued before the respondent answered is cancelled, not sent', async () => {
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'KOTA-B' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'KOTA-B' }, true);
     await dispatcher.runOnce();
     world.clock.advance(4 * 24 * 3600 * 1000);
     queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 });
@@ -309,7 +309,7 @@ describe('who gets reminders', () => {
 describe('the automatic reminder schedule', () => {
   it('queues reminder k on day afterDays[k] after the invitation went out', async () => {
     await setUp({ survey: testSurvey({ reminderSchedule: { afterDays: [2, 5] } }) });
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'KOTA-B' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'KOTA-B' }, true);
     await dispatcher.runOnce();
     world.clock.advance(1 * 24 * 3600 * 1000);
     expect(applyReminderSchedules(world.db, world.clock)).toBe(0);
@@ -331,7 +331,7 @@ describe('opt-out link', () => {
   beforeEach(() => setUp());
 
   it('GET asks in the respondent language and changes nothing; POST (or one-click) opts out of every channel', async () => {
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST' }, true);
     const page = await request(world.app).get(`/r/${world.tokens.get('Budi')!}/opt-out`).expect(200);
     expect(page.text).toContain('Stop receiving messages?');
     expect(world.db.prepare('SELECT COUNT(*) FROM invitations WHERE opted_out_at IS NOT NULL').pluck().get()).toBe(0);
@@ -351,7 +351,7 @@ describe('delivery counts', () => {
   it('per agency and group: respondents, delivery states, opt-outs, opened, started, completed', async () => {
     smtp.rejectRecipient = (address) => (address === 'eka@example.id' ? { code: 550, message: 'unknown user' } : null);
     twilioFake.invalidNumbers.add('+6281234567002');
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, true);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, true);
     await dispatcher.runOnce();
     const budiSid = twilioFake.accepted.find((message) => message.to === 'whatsapp:+6281234567001')!;
     const delivered = twilioFake.statusCallback(budiSid, 'delivered');
@@ -374,7 +374,7 @@ describe('rate limits', () => {
     const rows = Array.from({ length: 30 }, (_, index) => `KOTA-B,internal,Extra ${index},extra${index}@example.id,,,`).join('\n');
     const { importRespondents } = await import('../../server/respondents/service.js');
     await importRespondents(world.db, world.clock, world.secretKey, 'SPI-TEST', Buffer.from(`agency_code,group,name,email,phone,unit,language\n${rows}\n`));
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'PROV-A' }, true); // 5 messages
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'PROV-A' }, true); // 5 messages
     const started = world.clock.now().getTime();
     await dispatcher.runOnce();
     // a restart: a new dispatcher knows the attempts of the old one from the database
@@ -384,7 +384,7 @@ describe('rate limits', () => {
       { db: world.db, clock: world.clock, logger: createLogger('silent'), secretKey: world.secretKey },
       { sleep: async (milliseconds) => world.clock.advance(milliseconds), random: () => 0.5 },
     );
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true); // 31 more
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true); // 31 more
     await dispatcher.runOnce();
     expect(smtp.received).toHaveLength(36);
     const attempts = world.db.prepare('SELECT attempted_at FROM delivery_attempts ORDER BY attempted_at').pluck().all() as number[];

@@ -155,7 +155,7 @@ describe('invitation tokens stay out of logs and referrers', () => {
     await request(app).get(`/r/${token}/opt-out`);
     await request(app).get(`/r/${token.slice(0, -1)}x`).expect(404);
     // delivery: invitations composed with links, written to the outbox, logged
-    queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST' }, false);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST' }, false);
     const dispatcher = createDispatcher(world.config, { db: world.db, clock: world.clock, logger, secretKey: TEST_SECRET });
     const summary = await dispatcher.runOnce();
     await dispatcher.stop();

@@ -1,0 +1,51 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { importAgencies } from '../../server/agencies/service.js';
+import { queueInvitations } from '../../server/invitations/sending.js';
+import { ManualClock } from '../../server/platform/clock.js';
+import type { Db } from '../../server/platform/db.js';
+import { importRespondents } from '../../server/respondents/service.js';
+import { changeSurveyStatus, loadSurveyDefinition } from '../../server/surveys/service.js';
+import { testSurvey } from '../fixtures/survey.js';
+import { AGENCIES_CSV, TEST_SECRET, tempDatabase } from '../helpers.js';
+
+const RESPONDENTS = 9000; // 4,500 per agency: more than two batches of 2,000 each
+let db: Db;
+let cleanup: () => void;
+const clock = new ManualClock('2026-08-01T03:00:00Z');
+const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+
+beforeEach(async () => {
+  ({ db, cleanup } = tempDatabase());
+  loadSurveyDefinition(db, clock, testSurvey());
+  changeSurveyStatus(db, clock, 'SPI-TEST', 'open');
+  await importAgencies(db, clock, Buffer.from(AGENCIES_CSV));
+  const rows = Array.from({ length: RESPONDENTS }, (_, index) => `${index % 2 ? 'KOTA-B' : 'PROV-A'},internal,R${index},r${index}@example.id`);
+  await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(['agency_code,group,name,email', ...rows].join('\n')));
+});
+afterEach(() => cleanup());
+
+describe('queueing the invitations of a national round', () => {
+  it('commits batch by batch with turns of the event loop between, queueing each invitation once across batches and filters', async () => {
+    let settled = false;
+    const queueing = queueInvitations(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, false).finally(() => (settled = true));
+    // queued after the first batch's turn, so this runs after the second batch, before the third
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    const afterTwoBatches = count('SELECT COUNT(*) FROM messages');
+    expect(afterTwoBatches).toBe(4000);
+
+    expect((await queueing).queued).toEqual({ email: RESPONDENTS / 2, whatsapp: 0 });
+    const perAgency = `SELECT a.code, COUNT(*) AS messages, COUNT(DISTINCT m.invitation_id) AS invitations
+                         FROM messages m JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id JOIN agencies a ON a.id = r.agency_id
+                        GROUP BY a.code ORDER BY a.code`;
+    expect(db.prepare(perAgency).all()).toEqual([{ code: 'PROV-A', messages: RESPONDENTS / 2, invitations: RESPONDENTS / 2 }]);
+
+    // again: nothing new; then everyone: only the other agency's
+    expect(await queueInvitations(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, false)).toMatchObject({ queued: { email: 0, whatsapp: 0 }, alreadyInvited: RESPONDENTS / 2 });
+    expect(await queueInvitations(db, clock, { surveyCode: 'SPI-TEST' }, false)).toMatchObject({ queued: { email: RESPONDENTS / 2, whatsapp: 0 }, alreadyInvited: RESPONDENTS / 2 });
+    expect(db.prepare(perAgency).all()).toEqual([
+      { code: 'KOTA-B', messages: RESPONDENTS / 2, invitations: RESPONDENTS / 2 },
+      { code: 'PROV-A', messages: RESPONDENTS / 2, invitations: RESPONDENTS / 2 },
+    ]);
+  });
+});
