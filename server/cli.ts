@@ -139,7 +139,7 @@ async function runCommand(context: CliContext, command: string, positionals: str
       return;
     }
     case 'reminders send': {
-      const result = queueReminders(db, clock, {
+      const result = await queueReminders(db, clock, {
         surveyCode: requireOption(options, 'survey'),
         ...filterOptions(options),
         minDays: wholeNumberOption(options, 'min-days', 3),
@@ -152,14 +152,14 @@ async function runCommand(context: CliContext, command: string, positionals: str
       if (positionals.length > 0) throw new UsageError('dispatch takes no arguments');
       const dispatcher = createDispatcher(config, { db, clock, logger: createLogger(config.LOG_LEVEL), secretKey: context.secretKey() });
       if (options.once) {
-        applyReminderSchedules(db, clock);
+        await applyReminderSchedules(db, clock);
         const summary = await dispatcher.runOnce();
         await dispatcher.stop(); // closes the pooled SMTP connections, so the command ends now
         io.stdout(`Delivered what was due: ${summary.sent} sent, ${summary.retried} to retry, ${summary.failed} failed, ${summary.cancelled} cancelled.\n`);
         return;
       }
       io.stdout('Dispatching; stop with Ctrl-C.\n');
-      dispatcher.start(2_000, () => applyReminderSchedules(db, clock));
+      dispatcher.start(2_000, async () => void (await applyReminderSchedules(db, clock)));
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -44,10 +44,10 @@ async function main(): Promise<void> {
   // The delivery worker runs in this process unless DISPATCHER=0 (then: npm run cli -- dispatch).
   const dispatcher = config.DISPATCHER ? createDispatcher(config, { db, clock, logger, secretKey }) : undefined;
   let lastSchedule = 0;
-  dispatcher?.start(2_000, () => {
+  dispatcher?.start(2_000, async () => {
     if (Date.now() - lastSchedule < 60_000) return;
     lastSchedule = Date.now();
-    const queued = applyReminderSchedules(db, clock);
+    const queued = await applyReminderSchedules(db, clock);
     if (queued > 0) logger.info({ queued }, 'scheduled reminders queued');
   });
 

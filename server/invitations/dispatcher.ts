@@ -81,13 +81,13 @@ export class Dispatcher {
   }
 
   /** Runs in the background until stop(): drains, then polls. `onIdle` runs between rounds. */
-  start(pollMs = 2_000, onIdle?: () => void): void {
+  start(pollMs = 2_000, onIdle?: () => void | Promise<void>): void {
     if (this.loop) return;
     this.stopping = false;
     this.loop = (async () => {
       while (!this.stopping) {
         try {
-          onIdle?.();
+          await onIdle?.();
           await this.runOnce();
         } catch (error) {
           this.deps.logger.error({ err: error }, 'dispatcher round failed');

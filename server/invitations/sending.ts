@@ -35,10 +35,8 @@ interface Candidate {
   invited: number;
 }
 
-/** The next `limit` invitations after `afterId`, in id order (one batch; see queueInvitations).
- * `+i.survey_id` keeps SQLite off the survey index, which would read and sort every invitation of
- * the survey for each batch: it walks the ids from `afterId` and stops at `limit`. */
-function candidates(db: Db, surveyId: number, filter: SendFilter, afterId: number, limit: number): Candidate[] {
+/** The survey's invitations with ids in [fromId, toId] (one batch; see inBatches). */
+function candidates(db: Db, surveyId: number, filter: SendFilter, fromId: number, toId: number): Candidate[] {
   return statement(
     db,
     `SELECT i.id AS invitationId, r.email, r.phone, i.status, i.opted_out_at AS optedOutAt,
@@ -46,14 +44,32 @@ function candidates(db: Db, surveyId: number, filter: SendFilter, afterId: numbe
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
        JOIN agencies a ON a.id = r.agency_id
-      WHERE +i.survey_id = ? AND i.id > ? AND (? IS NULL OR a.code = ?) AND (? IS NULL OR r.group_code = ?)
-      ORDER BY i.id
-      LIMIT ?`,
-  ).all(surveyId, afterId, filter.agencyCode ?? null, filter.agencyCode ?? null, filter.groupCode ?? null, filter.groupCode ?? null, limit) as Candidate[];
+      WHERE +i.survey_id = ? AND i.id BETWEEN ? AND ? AND (? IS NULL OR a.code = ?) AND (? IS NULL OR r.group_code = ?)
+      ORDER BY i.id`,
+  ).all(surveyId, fromId, toId, filter.agencyCode ?? null, filter.agencyCode ?? null, filter.groupCode ?? null, filter.groupCode ?? null) as Candidate[];
 }
 
-/** Invitations looked at in one transaction, between two turns of the event loop. */
+/** Invitation ids looked at in one transaction, between two turns of the event loop. */
 const INVITATIONS_PER_BATCH = 2000;
+
+/**
+ * Goes over a survey's invitations in ranges of 2,000 ids, one transaction each, with a turn of the
+ * event loop between two, so that respondents are still answered while a national round (hundreds of
+ * thousands of invitations, about 0.5-0.8 s per 100,000 on the server's only thread) is worked
+ * through. A range, not a number of matches: a batch never looks at more than 2,000 invitations,
+ * however few of them match. The queries say `+i.survey_id` to keep SQLite on the id range rather
+ * than the survey index, which would read and sort the whole survey for every batch. Invitations
+ * added meanwhile, past the last id, wait for the next run.
+ */
+async function inBatches(db: Db, surveyId: number, batch: (fromId: number, toId: number) => void): Promise<void> {
+  const ids = statement(db, 'SELECT MIN(id) AS first, MAX(id) AS last FROM invitations WHERE survey_id = ?').get(surveyId) as { first: number | null; last: number | null };
+  if (ids.first === null || ids.last === null) return;
+  const inTransaction = db.transaction(batch);
+  for (let fromId = ids.first; fromId <= ids.last; fromId += INVITATIONS_PER_BATCH) {
+    inTransaction(fromId, fromId + INVITATIONS_PER_BATCH - 1);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 function requireOpenForSending(db: Db, surveyCode: string) {
   const survey = requireSurvey(db, surveyCode);
@@ -63,19 +79,15 @@ function requireOpenForSending(db: Db, surveyCode: string) {
 
 /** Queues an invitation for every respondent not yet invited (running it twice adds nothing).
  * Channel: the one asked for, or WhatsApp when the respondent has a phone and WhatsApp is
- * configured (or they have no email), else email.
- *
- * A national round is hundreds of thousands of invitations (about 0.8 s per 100,000 on the
- * server's only thread): they are queued 2,000 to a transaction, with a turn of the event loop
- * between two, so that respondents are still answered meanwhile. Each batch is whole; should the
+ * configured (or they have no email), else email. In batches (inBatches), each whole: should the
  * process stop half-way, running it again queues the rest (and never a second invitation). */
 export async function queueInvitations(db: Db, clock: Clock, filter: SendFilter & { channel?: Channel; dryRun?: boolean }, whatsappConfigured: boolean): Promise<QueueInvitationsResult & { first?: PlannedMessage }> {
   const survey = requireOpenForSending(db, filter.surveyCode);
   const result: QueueInvitationsResult = { queued: { email: 0, whatsapp: 0 }, alreadyInvited: 0, skipped: { noContactForChannel: 0, optedOut: 0, completed: 0 } };
   const now = clock.now();
   let first: PlannedMessage | undefined;
-  const queueBatch = db.transaction((batch: Candidate[]) => {
-    for (const candidate of batch) {
+  await inBatches(db, survey.id, (fromId, toId) => {
+    for (const candidate of candidates(db, survey.id, filter, fromId, toId)) {
       if (candidate.invited) result.alreadyInvited++;
       else if (candidate.status === 'completed') result.skipped.completed++;
       else if (candidate.optedOutAt) result.skipped.optedOut++;
@@ -98,13 +110,6 @@ export async function queueInvitations(db: Db, clock: Clock, filter: SendFilter 
       }
     }
   });
-  for (let afterId = 0; ; ) {
-    const batch = candidates(db, survey.id, filter, afterId, INVITATIONS_PER_BATCH);
-    if (batch.length === 0) break;
-    queueBatch(batch);
-    afterId = batch.at(-1)!.invitationId;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
   return { ...result, first };
 }
 
@@ -121,8 +126,8 @@ interface ReminderCandidate {
   reminders: number;
 }
 
-/** Invited (a message went out), not submitted, not opted out, nothing pending. */
-function reminderCandidates(db: Db, surveyId: number, filter: SendFilter): ReminderCandidate[] {
+/** Invited (a message went out), not submitted, not opted out, nothing pending; ids in [fromId, toId]. */
+function reminderCandidates(db: Db, surveyId: number, filter: SendFilter, fromId: number, toId: number): ReminderCandidate[] {
   return statement(
     db,
     `SELECT i.id AS invitationId,
@@ -133,24 +138,24 @@ function reminderCandidates(db: Db, surveyId: number, filter: SendFilter): Remin
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
        JOIN agencies a ON a.id = r.agency_id
-      WHERE i.survey_id = ? AND i.status <> 'completed' AND i.opted_out_at IS NULL
+      WHERE +i.survey_id = ? AND i.id BETWEEN ? AND ? AND i.status <> 'completed' AND i.opted_out_at IS NULL
         AND (? IS NULL OR a.code = ?) AND (? IS NULL OR r.group_code = ?)
         AND EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('sent', 'delivered'))
         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('queued', 'sending'))
       ORDER BY i.id`,
-  ).all(surveyId, filter.agencyCode ?? null, filter.agencyCode ?? null, filter.groupCode ?? null, filter.groupCode ?? null) as ReminderCandidate[];
+  ).all(surveyId, fromId, toId, filter.agencyCode ?? null, filter.agencyCode ?? null, filter.groupCode ?? null, filter.groupCode ?? null) as ReminderCandidate[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Queues reminders: at least minDays after the respondent's last message, at most max in all,
  * on the channel that last reached them. */
-export function queueReminders(db: Db, clock: Clock, options: ReminderOptions & { dryRun?: boolean }): { queued: number; planned: PlannedMessage[] } {
+export async function queueReminders(db: Db, clock: Clock, options: ReminderOptions & { dryRun?: boolean }): Promise<{ queued: number; planned: PlannedMessage[] }> {
   const survey = requireOpenForSending(db, options.surveyCode);
   const now = clock.now();
   const planned: PlannedMessage[] = [];
-  db.transaction(() => {
-    for (const candidate of reminderCandidates(db, survey.id, options)) {
+  await inBatches(db, survey.id, (fromId, toId) => {
+    for (const candidate of reminderCandidates(db, survey.id, options, fromId, toId)) {
       if (candidate.reminders >= options.max) continue;
       if (now.getTime() - Date.parse(candidate.lastMessageAt) < options.minDays * DAY_MS) continue;
       // a dry run counts who would get one (for the confirmation step) and writes nothing
@@ -158,26 +163,26 @@ export function queueReminders(db: Db, clock: Clock, options: ReminderOptions & 
         planned.push({ invitationId: candidate.invitationId, channel: candidate.lastChannel });
       }
     }
-  })();
+  });
   return { queued: options.dryRun ? 0 : planned.length, planned };
 }
 
 /** The surveys' own reminder schedules ("afterDays": days after the invitation went out),
- * applied by the dispatcher. Returns how many reminders it queued. */
-export function applyReminderSchedules(db: Db, clock: Clock): number {
+ * applied by the dispatcher every minute, in batches (inBatches). Returns how many reminders it queued. */
+export async function applyReminderSchedules(db: Db, clock: Clock): Promise<number> {
   const now = clock.now();
   let queued = 0;
   for (const survey of listSurveys(db)) {
     const schedule = survey.definition.reminderSchedule;
     if (survey.status !== 'open' || !schedule) continue;
-    db.transaction(() => {
-      for (const candidate of reminderCandidates(db, survey.id, { surveyCode: survey.code })) {
+    await inBatches(db, survey.id, (fromId, toId) => {
+      for (const candidate of reminderCandidates(db, survey.id, { surveyCode: survey.code }, fromId, toId)) {
         const nextDay = schedule.afterDays[candidate.reminders];
         if (nextDay === undefined) continue;
         if (now.getTime() - Date.parse(candidate.firstSentAt) < nextDay * DAY_MS) continue;
         if (queueMessage(db, { invitationId: candidate.invitationId, channel: candidate.lastChannel, kind: 'reminder' }, now.getTime(), now.toISOString())) queued++;
       }
-    })();
+    });
   }
   return queued;
 }

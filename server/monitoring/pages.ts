@@ -147,14 +147,14 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, 
   router.get('/staff/monitoring/:survey/agencies/:code/reminders', allow('administrator', 'liaison'), async (request: Request, response: Response) => {
     const { survey, agency } = agencyFor(request, response);
     const { t, language } = staffTranslator(request, response);
-    const eligible = queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE, dryRun: true }).planned;
+    const eligible = (await queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE, dryRun: true })).planned;
     const preview = await previewMessage(db, compose, survey, eligible[0], 'reminder');
     response.render('monitoring/reminders', { t, language, staff: currentStaff(response)!, survey, agency, count: eligible.length, preview, rule: MANUAL_REMINDER_RULE });
   });
 
-  router.post('/staff/monitoring/:survey/agencies/:code/reminders', allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
+  router.post('/staff/monitoring/:survey/agencies/:code/reminders', allow('administrator', 'liaison'), verifyCsrf, async (request: Request, response: Response) => {
     const { survey, agency } = agencyFor(request, response);
-    const { queued } = queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE });
+    const { queued } = await queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE });
     appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'reminders.send', detail: { survey: survey.code, agency: agency.code, queued } });
     response.redirect(303, `/staff/monitoring/${survey.code}/agencies/${agency.code}?queued=${queued}`);
   });

@@ -51,7 +51,7 @@ describe('crash safety of the dispatcher', () => {
         // the invitations went out four days ago; now everyone is due a reminder
         const fourDaysAgo = new Date(Date.now() - 4 * 86_400_000).toISOString();
         db.prepare(`UPDATE messages SET state = 'sent', sent_at = ?, created_at = ?`).run(fourDaysAgo, fourDaysAgo);
-        expect(queueReminders(db, systemClock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 }).queued).toBe(MESSAGES);
+        expect((await queueReminders(db, systemClock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 })).queued).toBe(MESSAGES);
       }
       db.close();
 

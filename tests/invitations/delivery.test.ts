@@ -260,7 +260,7 @@ describe('WhatsApp through the real twilio library and a fake Messages API', () 
     expect(reply.text).toContain('<Response></Response>');
     expect(world.db.prepare(`SELECT r.name FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE i.opted_out_at IS NOT NULL`).pluck().all()).toEqual(['Budi']);
     world.clock.advance(5 * 24 * 3600 * 1000);
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 }).queued).toBe(1); // Fajar only
+    expect((await queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 })).queued).toBe(1); // Fajar only
     // whatever is queued for him later is cancelled, not sent
     queueMessage(world.db, { invitationId: budiInvitation(), channel: 'email', kind: 'reminder' }, world.clock.now().getTime(), world.clock.now().toISOString());
     await dispatcher.runOnce();
@@ -278,19 +278,19 @@ describe('who gets reminders', () => {
     submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
     await request(world.app).post(`/r/${world.tokens.get('Cici')!}/opt-out`).expect(200);
 
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 }).queued).toBe(0); // too soon
+    expect((await queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).queued).toBe(0); // too soon
     world.clock.advance(3 * 24 * 3600 * 1000);
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 }).queued).toBe(4); // Budi, Dodi, Eka, Gita
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 }).queued).toBe(0); // pending already
+    expect((await queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).queued).toBe(4); // Budi, Dodi, Eka, Gita
+    expect((await queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).queued).toBe(0); // pending already
     await dispatcher.runOnce();
     const reminder = mailTo('dodi@example.id')[1]!;
     expect(reminder.parsed.subject).toBe('Pengingat: Survei Penilaian Integritas Provinsi A');
     expect(reminder.parsed.text).toContain(linkOf('Dodi'));
     world.clock.advance(3 * 24 * 3600 * 1000);
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 }).queued).toBe(4);
+    expect((await queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).queued).toBe(4);
     await dispatcher.runOnce();
     world.clock.advance(3 * 24 * 3600 * 1000);
-    expect(queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 }).queued).toBe(0); // max reached
+    expect((await queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 2 })).queued).toBe(0); // max reached
     expect(mailTo('ani@example.id')).toHaveLength(1);
     expect(mailTo('cici@example.id')).toHaveLength(1);
   });
@@ -299,7 +299,7 @@ describe('who gets reminders', () => {
     await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'KOTA-B' }, true);
     await dispatcher.runOnce();
     world.clock.advance(4 * 24 * 3600 * 1000);
-    queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 });
+    await queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', minDays: 3, max: 3 });
     submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Gita')!, { I_TR_1: '1', I_TR_2: '1', I_GATE: 'no', I_YEARS: 2 });
     expect(await dispatcher.runOnce()).toMatchObject({ sent: 0, cancelled: 1 });
     expect(mailTo('gita@example.id')).toHaveLength(1);
@@ -312,17 +312,17 @@ describe('the automatic reminder schedule', () => {
     await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'KOTA-B' }, true);
     await dispatcher.runOnce();
     world.clock.advance(1 * 24 * 3600 * 1000);
-    expect(applyReminderSchedules(world.db, world.clock)).toBe(0);
+    expect(await applyReminderSchedules(world.db, world.clock)).toBe(0);
     world.clock.advance(1 * 24 * 3600 * 1000 + 1000);
-    expect(applyReminderSchedules(world.db, world.clock)).toBe(1);
+    expect(await applyReminderSchedules(world.db, world.clock)).toBe(1);
     await dispatcher.runOnce();
     world.clock.advance(2 * 24 * 3600 * 1000);
-    expect(applyReminderSchedules(world.db, world.clock)).toBe(0);
+    expect(await applyReminderSchedules(world.db, world.clock)).toBe(0);
     world.clock.advance(1 * 24 * 3600 * 1000);
-    expect(applyReminderSchedules(world.db, world.clock)).toBe(1);
+    expect(await applyReminderSchedules(world.db, world.clock)).toBe(1);
     await dispatcher.runOnce();
     world.clock.advance(30 * 24 * 3600 * 1000);
-    expect(applyReminderSchedules(world.db, world.clock)).toBe(0);
+    expect(await applyReminderSchedules(world.db, world.clock)).toBe(0);
     expect(mailTo('gita@example.id')).toHaveLength(3);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importAgencies } from '../../server/agencies/service.js';
-import { queueInvitations } from '../../server/invitations/sending.js';
+import { queueInvitations, queueReminders } from '../../server/invitations/sending.js';
 import { ManualClock } from '../../server/platform/clock.js';
 import type { Db } from '../../server/platform/db.js';
 import { importRespondents } from '../../server/respondents/service.js';
@@ -28,13 +28,13 @@ describe('queueing the invitations of a national round', () => {
   it('commits batch by batch with turns of the event loop between, queueing each invitation once across batches and filters', async () => {
     let settled = false;
     const queueing = queueInvitations(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, false).finally(() => (settled = true));
-    // queued after the first batch's turn, so this runs after the second batch, before the third
+    // queued after the first batch's turn, so this runs after the second batch, before the third:
+    // invitations 1 to 4,000, of which every other one is PROV-A's
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(settled).toBe(false);
-    const afterTwoBatches = count('SELECT COUNT(*) FROM messages');
-    expect(afterTwoBatches).toBe(4000);
+    expect(count('SELECT COUNT(*) FROM messages')).toBe(2000);
 
-    expect((await queueing).queued).toEqual({ email: RESPONDENTS / 2, whatsapp: 0 });
+    expect(await queueing).toMatchObject({ queued: { email: RESPONDENTS / 2, whatsapp: 0 }, alreadyInvited: 0, skipped: { noContactForChannel: 0, optedOut: 0, completed: 0 } });
     const perAgency = `SELECT a.code, COUNT(*) AS messages, COUNT(DISTINCT m.invitation_id) AS invitations
                          FROM messages m JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id JOIN agencies a ON a.id = r.agency_id
                         GROUP BY a.code ORDER BY a.code`;
@@ -47,5 +47,19 @@ describe('queueing the invitations of a national round', () => {
       { code: 'KOTA-B', messages: RESPONDENTS / 2, invitations: RESPONDENTS / 2 },
       { code: 'PROV-A', messages: RESPONDENTS / 2, invitations: RESPONDENTS / 2 },
     ]);
+  });
+
+  it('queues reminders in the same batches, once per invitation', async () => {
+    await queueInvitations(db, clock, { surveyCode: 'SPI-TEST' }, false);
+    const fourDaysAgo = new Date(clock.now().getTime() - 4 * 86_400_000).toISOString();
+    db.prepare(`UPDATE messages SET state = 'delivered', sent_at = ?, created_at = ?`).run(fourDaysAgo, fourDaysAgo);
+    expect((await queueReminders(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'KOTA-B', minDays: 3, max: 3, dryRun: true })).planned).toHaveLength(RESPONDENTS / 2);
+    expect(count(`SELECT COUNT(*) FROM messages WHERE kind = 'reminder'`)).toBe(0);
+    expect((await queueReminders(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'KOTA-B', minDays: 3, max: 3 })).queued).toBe(RESPONDENTS / 2);
+    expect(
+      db.prepare(`SELECT a.code, COUNT(*) AS reminders, COUNT(DISTINCT m.invitation_id) AS invitations FROM messages m JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id JOIN agencies a ON a.id = r.agency_id WHERE m.kind = 'reminder' GROUP BY a.code`).all(),
+    ).toEqual([{ code: 'KOTA-B', reminders: RESPONDENTS / 2, invitations: RESPONDENTS / 2 }]);
+    // a reminder is now pending for each of them: none again
+    expect((await queueReminders(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'KOTA-B', minDays: 3, max: 3 })).queued).toBe(0);
   });
 });
