@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { importAgencies } from './agencies/service.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDispatcher, whatsappConfigured } from './invitations/delivery.js';
-import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders } from './invitations/sending.js';
+import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders, scheduledReminders } from './invitations/sending.js';
 import { exportLinks } from './invitations/service.js';
 import { createLogger } from './platform/logger.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -159,7 +159,7 @@ async function runCommand(context: CliContext, command: string, positionals: str
         return;
       }
       io.stdout('Dispatching; stop with Ctrl-C.\n');
-      dispatcher.start(2_000, async () => void (await applyReminderSchedules(db, clock)));
+      dispatcher.start(2_000, scheduledReminders(db, clock));
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

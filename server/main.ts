@@ -3,7 +3,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { databaseIsEmpty, DEMO_ACCOUNTS, loadDemo } from './demo.js';
 import { createDispatcher } from './invitations/delivery.js';
-import { applyReminderSchedules } from './invitations/sending.js';
+import { scheduledReminders } from './invitations/sending.js';
 import { startCheckpointer } from './platform/checkpointer.js';
 import { systemClock } from './platform/clock.js';
 import { openDatabase } from './platform/db.js';
@@ -43,13 +43,7 @@ async function main(): Promise<void> {
 
   // The delivery worker runs in this process unless DISPATCHER=0 (then: npm run cli -- dispatch).
   const dispatcher = config.DISPATCHER ? createDispatcher(config, { db, clock, logger, secretKey }) : undefined;
-  let lastSchedule = 0;
-  dispatcher?.start(2_000, async () => {
-    if (Date.now() - lastSchedule < 60_000) return;
-    lastSchedule = Date.now();
-    const queued = await applyReminderSchedules(db, clock);
-    if (queued > 0) logger.info({ queued }, 'scheduled reminders queued');
-  });
+  dispatcher?.start(2_000, scheduledReminders(db, clock, (queued) => logger.info({ queued }, 'scheduled reminders queued')));
 
   // WAL checkpoints run on a worker thread, never inside a respondent's commit (platform/checkpointer.ts).
   const checkpointer = startCheckpointer(db, logger);

@@ -187,6 +187,19 @@ export async function applyReminderSchedules(db: Db, clock: Clock): Promise<numb
   return queued;
 }
 
+/** The dispatcher's hook between its rounds (every few seconds): the reminder schedules are applied
+ * at most once a minute by the clock, since each application looks over every open survey. */
+export function scheduledReminders(db: Db, clock: Clock, onQueued?: (queued: number) => void): () => Promise<void> {
+  let lastRunMs = Number.NEGATIVE_INFINITY;
+  return async () => {
+    const nowMs = clock.now().getTime();
+    if (nowMs - lastRunMs < 60_000) return;
+    lastRunMs = nowMs;
+    const queued = await applyReminderSchedules(db, clock);
+    if (queued > 0) onQueued?.(queued);
+  };
+}
+
 /** No further message on any channel; what is queued is cancelled. */
 export function optOutInvitation(db: Db, clock: Clock, invitationId: number): boolean {
   const nowIso = clock.now().toISOString();

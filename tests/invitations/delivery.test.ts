@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { smtpEmailChannel } from '../../server/invitations/channels/email.js';
 import { createDispatcher } from '../../server/invitations/delivery.js';
 import type { Dispatcher } from '../../server/invitations/dispatcher.js';
-import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders } from '../../server/invitations/sending.js';
+import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders, scheduledReminders } from '../../server/invitations/sending.js';
 import { createLogger } from '../../server/platform/logger.js';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 import { FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, startFakeTwilio, type FakeTwilio } from '../support/fakeTwilio.js';
@@ -324,6 +324,28 @@ describe('the automatic reminder schedule', () => {
     world.clock.advance(30 * 24 * 3600 * 1000);
     expect(await applyReminderSchedules(world.db, world.clock)).toBe(0);
     expect(mailTo('gita@example.id')).toHaveLength(3);
+  });
+});
+
+describe('the reminder schedule in the dispatcher', () => {
+  it('is applied at most once a minute by the clock', async () => {
+    await setUp({ survey: testSurvey({ reminderSchedule: { afterDays: [2] } }) });
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'KOTA-B' }, true); // Gita
+    await dispatcher.runOnce();
+    const reminders = () => world.db.prepare(`SELECT COUNT(*) FROM messages WHERE kind = 'reminder'`).pluck().get() as number;
+    let reported = 0;
+    const tick = scheduledReminders(world.db, world.clock, (queued) => (reported += queued));
+    await tick(); // nothing due yet
+    // now it is due, but the last look was less than a minute ago
+    const threeDaysAgo = new Date(world.clock.now().getTime() - 3 * 24 * 3600 * 1000).toISOString();
+    world.db.prepare(`UPDATE messages SET sent_at = ?`).run(threeDaysAgo);
+    world.clock.advance(59_999);
+    await tick();
+    expect(reminders()).toBe(0);
+    world.clock.advance(1);
+    await tick();
+    expect(reminders()).toBe(1);
+    expect(reported).toBe(1);
   });
 });
 
