@@ -25,6 +25,8 @@ describe('invitation tokens', () => {
     const token = deriveInvitationToken(secret, 'seed');
     expect(hashInvitationToken(token)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashInvitationToken(token)).not.toContain(token);
+    // SHA-256 itself (FIPS 180-2's "abc" vector), not merely something 64 hex digits long
+    expect(hashInvitationToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
   it('minted in bulk, seeds and hashes are exactly what the one-at-a-time functions give, for short and long keys', () => {
