@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { importAgencies } from '../server/agencies/service.js';
@@ -99,6 +100,7 @@ async function answering(): Promise<void> {
     return { load, serverCpuMs: ((cpuSecondsOf(bare.child.pid!) - cpuBefore) / load.requests) * 1000 };
   }
 
+  const rps = (load: LoadResult) => load.requests / load.seconds;
   for (const concurrency of [1, 8, 32]) {
     const cycles = cyclesAt(concurrency);
     const ourRounds = [];
@@ -108,17 +110,16 @@ async function answering(): Promise<void> {
       const baseline = await bareRound(concurrency, cycles * 4);
       ourRounds.push(ours);
       bareRounds.push(baseline);
-      const rps = (load: LoadResult) => load.requests / load.seconds;
       console.log(
         `     c=${concurrency} round ${round + 1} (server RSS ${server.rssMb().toFixed(0)} MB, peak ${server.peakRssMb().toFixed(0)}): ${rps(ours.load).toFixed(0)} vs ${rps(baseline.load).toFixed(0)} req/s (${((rps(ours.load) / rps(baseline.load)) * 100).toFixed(1)} %); ` +
           `CPU ms per request, server / client: Integritas ${ours.serverCpuMs.toFixed(3)} / ${((ours.load.clientCpuSeconds / ours.load.requests) * 1000).toFixed(3)}, ` +
           `bare ${baseline.serverCpuMs.toFixed(3)} / ${((baseline.load.clientCpuSeconds / baseline.load.requests) * 1000).toFixed(3)}`,
       );
     }
-    const best = <T extends { load: LoadResult }>(runs: T[]) => runs.reduce((a, b) => (b.load.requests / b.load.seconds > a.load.requests / a.load.seconds ? b : a));
+    const best = <T extends { load: LoadResult }>(runs: T[]) => runs.reduce((a, b) => (rps(b.load) > rps(a.load) ? b : a));
     const ours = best(ourRounds);
-    const ourRps = ours.load.requests / ours.load.seconds;
-    const bareRps = best(bareRounds).load.requests / best(bareRounds).load.seconds;
+    const ourRps = rps(ours.load);
+    const bareRps = rps(best(bareRounds).load);
     const errors = [...ourRounds, ...bareRounds].reduce((sum, run) => sum + run.load.errors, 0) + ourRounds.reduce((sum, run) => sum + (cycles - run.receipts), 0);
     figures.push(report({ id: 'P1', name: `c=${concurrency}: complete responses per second (best round)`, value: ours.receipts / ours.load.seconds, unit: 'resp/s' }));
     figures.push(report({ id: 'P1', name: `c=${concurrency}: latency p50 / p99 (ms)`, value: percentile(ours.load.latenciesMs, 50), unit: `/ ${percentile(ours.load.latenciesMs, 99).toFixed(1)} ms` }));
@@ -248,11 +249,11 @@ async function timedWithStalls<T>(work: () => Promise<T>): Promise<{ result: T; 
   const stalls = monitorEventLoopDelay({ resolution: 5 });
   stalls.enable();
   // the monitor measures from one firing of its timer to the next: let it fire before and after
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await sleep(20);
   const start = process.hrtime.bigint();
   const result = await work();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await sleep(20);
   stalls.disable();
   return { result, ms, longestStallMs: stalls.max / 1e6 };
 }

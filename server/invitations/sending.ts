@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../platform/clock.js';
 import { statement, type Db } from '../platform/db.js';
 import { InputError } from '../platform/errors.js';
@@ -67,7 +68,7 @@ async function inBatches(db: Db, surveyId: number, batch: (fromId: number, toId:
   const inTransaction = db.transaction(batch);
   for (let fromId = ids.first; fromId <= ids.last; fromId += INVITATIONS_PER_BATCH) {
     inTransaction(fromId, fromId + INVITATIONS_PER_BATCH - 1);
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
 }
 

@@ -17,7 +17,7 @@ import { localize } from '../surveys/localize.js';
 import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
-import { sharedSurveyCounts, type SharedCountsOptions } from './sharedCounts.js';
+import { sharedSurveyCounts } from './sharedCounts.js';
 import { agencyGroupCounts, completionsPerDay, nonResponders, unitCounts, type AgencyGroupRow } from './store.js';
 
 /** Response-rate monitoring while a survey runs: counts come from invitations and messages,
@@ -33,9 +33,9 @@ const filters = z.object({
 
 const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
 
-export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, sharing: SharedCountsOptions = {}): Router {
+export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings): Router {
   const router = Router();
-  const surveyCounts = sharedSurveyCounts(db, clock, sharing);
+  const surveyCounts = sharedSurveyCounts(db, clock);
 
   function surveyFor(request: Request): SurveyRecord {
     return requireSurvey(db, String(request.params.survey));

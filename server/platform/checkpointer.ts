@@ -89,7 +89,7 @@ export function startCheckpointer(db: Db, logger: Logger, options: CheckpointerO
   };
   worker.on('message', (message: { warning?: string; truncated?: boolean }) => {
     if (message.warning) logger.warn({ code: message.warning }, 'checkpoint failed; will try again');
-    if (message.truncated !== undefined) logger.debug(message.truncated ? 'WAL checkpointed and emptied' : 'WAL not emptied yet: a reader holds an older snapshot; trying again');
+    if (message.truncated !== undefined) logger.debug(message.truncated ? 'WAL checkpointed and emptied' : 'WAL not emptied yet: a reader on an older snapshot or the writer is in the way; trying again');
   });
   worker.on('error', fallBack);
   worker.on('exit', (code) => fallBack(`exit ${code}`));

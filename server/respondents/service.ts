@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { listAgencies, listAllUnits } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
@@ -61,7 +62,7 @@ export async function importRespondents(
   const mintToken = invitationTokenMinter(secretKey);
   const accepted: { respondent: NonNullable<ReturnType<typeof parseRespondentRow>['respondent']>; agencyId: number; unitId: number | null; token: ReturnType<typeof mintToken> }[] = [];
   for (const [index, row] of table.rows.entries()) {
-    if (index > 0 && index % ROWS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (index > 0 && index % ROWS_PER_TURN === 0) await nextTurn();
     const { respondent, problems } = parseRespondentRow(row, context);
     if (!respondent) {
       report.errors.push(...problems);
