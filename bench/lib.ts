@@ -78,6 +78,46 @@ export async function runCannon(options: { url: string; connections: number; amo
   return { cycles, requests: latenciesMs.length, seconds, latenciesMs, errors: errors + result.errors + result.timeouts, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
+/** Respondents answering through the API with autocannon, one link each: GET the questionnaire,
+ * PUT two pages of answers, POST submit, on `concurrency` connections; the server's CPU time per
+ * request, read from /proc. */
+export async function answerWithCannon(server: ServerProcess, cycleTokens: string[], answers: () => Record<string, unknown>[], concurrency: number): Promise<{ load: LoadResult; receipts: number; serverCpuMs: number }> {
+  interface Cycle { token: string; bodies: string[] }
+  const json = { 'content-type': 'application/json' };
+  // whole cycles on every connection; request bodies built before the clock starts
+  const cycleBodies = cycleTokens.map(() => answers().map((half) => JSON.stringify({ answers: half })));
+  let nextCycle = 0;
+  let receipts = 0;
+  const serverCpuBefore = cpuSecondsOf(server.child.pid!);
+  const load = await runCannon({
+    url: server.baseUrl,
+    connections: concurrency,
+    amount: cycleTokens.length * 4,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request, context) => {
+          const cycle = context as Cycle;
+          const index = nextCycle++;
+          cycle.token = cycleTokens[index]!;
+          cycle.bodies = cycleBodies[index]!;
+          return { ...request, path: `/api/v1/respond/${cycle.token}` };
+        },
+      },
+      { method: 'PUT', headers: json, setupRequest: (request, context) => ({ ...request, path: `/api/v1/respond/${(context as Cycle).token}/answers`, body: (context as Cycle).bodies[0] }) },
+      { method: 'PUT', headers: json, setupRequest: (request, context) => ({ ...request, path: `/api/v1/respond/${(context as Cycle).token}/answers`, body: (context as Cycle).bodies[1] }) },
+      {
+        method: 'POST',
+        headers: json,
+        body: '{}',
+        setupRequest: (request, context) => ({ ...request, path: `/api/v1/respond/${(context as Cycle).token}/submit` }),
+        onResponse: (status) => void (status === 201 && receipts++),
+      },
+    ],
+  });
+  return { load, receipts, serverCpuMs: ((cpuSecondsOf(server.child.pid!) - serverCpuBefore) / load.requests) * 1000 };
+}
+
 /** One timed HTTP request on loopback. */
 export async function timed(record: (ms: number, ok: boolean) => void, url: string, init?: RequestInit, expected = [200, 201]): Promise<Response> {
   const started = process.hrtime.bigint();

@@ -27,7 +27,7 @@ import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText } from '.
 import type { SurveyDefinition } from '../server/surveys/schema.js';
 import { startFakeTwilio, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../tests/support/fakeTwilio.js';
 import { startSmtpServer } from '../tests/support/smtp.js';
-import { cpuSecondsOf, percentile, report, runCannon, runLoad, startProductionServer, startServer, timed, type Figure, type LoadResult } from './lib.js';
+import { answerWithCannon, cpuSecondsOf, percentile, report, runCannon, runLoad, startProductionServer, startServer, timed, type Figure, type LoadResult } from './lib.js';
 import { loadDatabase, openDemoDefinition, twoPageAnswers } from './load.js';
 
 const smoke = process.argv.includes('--smoke');
@@ -53,45 +53,12 @@ async function answering(): Promise<void> {
   const server = await startProductionServer(databasePath, work, SECRET);
   const bare = await startServer(['--import', 'tsx', 'bench/bare.ts'], {});
   let used = 0;
-  const json = { 'content-type': 'application/json' };
-  interface Cycle { token: string; bodies: string[] }
 
   /** `cycles` respondents answering at `concurrency`: GET, PUT, PUT, submit each. */
   async function answeringRound(concurrency: number, cycles: number) {
-    // whole cycles on every connection; request bodies built before the clock starts
     const cycleTokens = tokens.slice(used, used + cycles);
     used += cycles;
-    const cycleBodies = cycleTokens.map(() => answers().map((half) => JSON.stringify({ answers: half })));
-    let nextCycle = 0;
-    let receipts = 0;
-    const serverCpuBefore = cpuSecondsOf(server.child.pid!);
-    const load = await runCannon({
-      url: server.baseUrl,
-      connections: concurrency,
-      amount: cycles * 4,
-      requests: [
-        {
-          method: 'GET',
-          setupRequest: (request, context) => {
-            const cycle = context as Cycle;
-            const index = nextCycle++;
-            cycle.token = cycleTokens[index]!;
-            cycle.bodies = cycleBodies[index]!;
-            return { ...request, path: `/api/v1/respond/${cycle.token}` };
-          },
-        },
-        { method: 'PUT', headers: json, setupRequest: (request, context) => ({ ...request, path: `/api/v1/respond/${(context as Cycle).token}/answers`, body: (context as Cycle).bodies[0] }) },
-        { method: 'PUT', headers: json, setupRequest: (request, context) => ({ ...request, path: `/api/v1/respond/${(context as Cycle).token}/answers`, body: (context as Cycle).bodies[1] }) },
-        {
-          method: 'POST',
-          headers: json,
-          body: '{}',
-          setupRequest: (request, context) => ({ ...request, path: `/api/v1/respond/${(context as Cycle).token}/submit` }),
-          onResponse: (status) => void (status === 201 && receipts++),
-        },
-      ],
-    });
-    return { load, receipts, serverCpuMs: ((cpuSecondsOf(server.child.pid!) - serverCpuBefore) / load.requests) * 1000 };
+    return answerWithCannon(server, cycleTokens, answers, concurrency);
   }
 
   async function bareRound(concurrency: number, requests: number) {
