@@ -82,8 +82,12 @@ export function startCheckpointer(db: Db, logger: Logger, options: CheckpointerO
   });
   db.pragma('wal_autocheckpoint = 0');
   let stopping = false;
+  let fellBack = false;
+  // a failing worker reports an error and then its exit: fall back once, and never on a connection
+  // already closed (an uncaught throw from the exit event would end the process)
   const fallBack = (reason: unknown) => {
-    if (stopping) return;
+    if (stopping || fellBack || !db.open) return;
+    fellBack = true;
     logger.warn({ reason: String(reason) }, 'checkpoint worker stopped; the server checkpoints in its own commits again');
     db.pragma('wal_autocheckpoint = 1000');
   };
