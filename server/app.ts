@@ -1,5 +1,4 @@
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import { answeringPages } from './answering/pages.js';
 import { respondentApi } from './answering/api.js';
 import { resultsPages } from './results/pages.js';
@@ -18,6 +17,7 @@ import type { Clock } from './platform/clock.js';
 import type { Db } from './platform/db.js';
 import { NotFoundError } from './platform/errors.js';
 import { errorHandler, requestLogger } from './platform/http.js';
+import { securityHeaderList, securityHeaders } from './platform/securityHeaders.js';
 import { translator } from './platform/i18n.js';
 import type { Logger } from './platform/logger.js';
 import { publicDir, viewsDir } from './platform/paths.js';
@@ -44,24 +44,19 @@ export function createApp(dependencies: AppDependencies): Express {
   // but only a proxy named here is believed: otherwise anyone could pick their own address
   app.set('trust proxy', config.TRUST_PROXY ?? false);
 
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          upgradeInsecureRequests: config.PUBLIC_URL.startsWith('https:') ? [] : null,
-        },
-      },
-      referrerPolicy: { policy: 'no-referrer' },
-      strictTransportSecurity: config.PUBLIC_URL.startsWith('https:'),
-    }),
-  );
   app.use(requestLogger(logger));
+
+  const answeringContext = { db, clock, timeZone: config.TIMEZONE };
+  const guard = tokenGuard(
+    clock,
+    dependencies.tokenLimits,
+    (token) => invitationExists(db, token),
+    (address) => logger.warn({ address }, 'many unknown respondent links from one address: further guesses are refused'),
+  );
+  const headerList = securityHeaderList({ https: config.PUBLIC_URL.startsWith('https:') });
+  // the API first: phones autosave through it, and each layer passed on the way costs a walk
+  app.use(respondentApi(answeringContext, { headers: headerList, guard }));
+  app.use(securityHeaders(headerList));
   app.use('/static', express.static(publicDir, { maxAge: '1h', index: false }));
   app.use(express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 2000 }));
   app.use(express.json({ limit: '256kb' }));
@@ -74,16 +69,7 @@ export function createApp(dependencies: AppDependencies): Express {
     response.render('home', { t: translator('id'), language: 'id' });
   });
 
-  const answeringContext = { db, clock, timeZone: config.TIMEZONE };
-  const guard = tokenGuard(
-    clock,
-    dependencies.tokenLimits,
-    (token) => invitationExists(db, token),
-    (address) => logger.warn({ address }, 'many unknown respondent links from one address: further guesses are refused'),
-  );
-  app.use(['/r/:token', '/api/v1/respond/:token'], guard);
-  // the API first: phones autosave through it, and each router passed on the way costs a walk
-  app.use(respondentApi(answeringContext));
+  app.use('/r/:token', guard);
   app.use(answeringPages(answeringContext));
   app.use(optOutPages(db, clock));
   app.use(twilioWebhooks(db, clock, logger, { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL }));

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { ValidationError } from '../platform/errors.js';
 import { translator } from '../platform/i18n.js';
@@ -55,24 +55,34 @@ function localizedPagesJson(questionnaire: Questionnaire, language: string): str
   return json;
 }
 
-/** 422 bodies: `{errors: [{item, message}]}` with messages in the respondent's language. */
-function sendAnswerProblems(response: Response, error: AnswerProblemsError, language: string): void {
-  const t = translator(language);
-  response.status(422).json({ errors: error.problems.map((problem) => ({ item: problem.item, code: problem.code, message: problemMessage(problem, t) })) });
+/** Writes a JSON text with the given headers in one step: no ETag (nothing here is cached), none of
+ * res.json's steps, and the security headers with it, since this router runs before the app's. */
+function sendJson(response: Response, fixedHeaders: string[], status: number, json: string): void {
+  response.writeHead(status, [...fixedHeaders, 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(json))]);
+  response.end(json);
 }
 
-export function respondentApi(context: AnsweringContext): Router {
+/** 422 bodies: `{errors: [{item, message}]}` with messages in the respondent's language. */
+function sendAnswerProblems(response: Response, fixedHeaders: string[], error: AnswerProblemsError, language: string): void {
+  const t = translator(language);
+  sendJson(response, fixedHeaders, 422, JSON.stringify({ errors: error.problems.map((problem) => ({ item: problem.item, code: problem.code, message: problemMessage(problem, t) })) }));
+}
+
+/** The API runs first in the app, before its security headers and body parsers (the
+ * hot path of a survey: every phone autosaves through it): `headers` are the app's security
+ * headers, `guard` the rate limits the respondent pages share. */
+export function respondentApi(context: AnsweringContext, options: { headers: [string, string][]; guard: RequestHandler }): Router {
   const router = Router();
+  // answers are never stored by a browser or a proxy
+  const fixedHeaders = [...options.headers.flat(), 'Cache-Control', 'no-store'];
   const languageOf = (request: Request, token: string): string => {
     const wanted = typeof request.query.lang === 'string' ? request.query.lang : undefined;
     const found = resolveInvitation(context, token, wanted);
     return found.state === 'unknown' ? 'id' : found.language;
   };
 
-  router.use('/api/v1/respond', (_request, response, next) => {
-    response.set('Cache-Control', 'no-store');
-    next();
-  });
+  router.use('/api/v1/respond/:token', options.guard);
+  router.use('/api/v1/respond', express.json({ limit: '256kb' }));
 
   router.get('/api/v1/respond/:token', (request: Request<{ token: string }>, response: Response) => {
     const wanted = z.enum(SUPPORTED_LANGUAGES).optional().safeParse(request.query.lang);
@@ -87,7 +97,7 @@ export function respondentApi(context: AnsweringContext): Router {
       intro: localize(open.questionnaire.intro, open.language),
     });
     // the same document as before, with the cached pages spliced in before the answers
-    response.type('application/json').send(`${head.slice(0, -1)},"pages":${localizedPagesJson(open.questionnaire, open.language)},"answers":${JSON.stringify(open.answers)}}`);
+    sendJson(response, fixedHeaders, 200, `${head.slice(0, -1)},"pages":${localizedPagesJson(open.questionnaire, open.language)},"answers":${JSON.stringify(open.answers)}}`);
   });
 
   router.put('/api/v1/respond/:token/answers', (request: Request<{ token: string }>, response: Response) => {
@@ -95,9 +105,9 @@ export function respondentApi(context: AnsweringContext): Router {
     if (!body.success) throw new ValidationError('The body must be {"answers": {ITEM_CODE: value}}', [{ field: 'answers', message: 'must be an object of item codes to values' }]);
     try {
       const { saved } = saveAnswers(context, request.params.token, body.data.answers);
-      response.json({ saved });
+      sendJson(response, fixedHeaders, 200, `{"saved":${saved}}`);
     } catch (error) {
-      if (error instanceof AnswerProblemsError) return sendAnswerProblems(response, error, languageOf(request, request.params.token));
+      if (error instanceof AnswerProblemsError) return sendAnswerProblems(response, fixedHeaders, error, languageOf(request, request.params.token));
       throw error;
     }
   });
@@ -107,12 +117,18 @@ export function respondentApi(context: AnsweringContext): Router {
     if (!body.success) throw new ValidationError('The body must be empty or {"answers": {ITEM_CODE: value}}', [{ field: 'answers', message: 'must be an object of item codes to values' }]);
     try {
       const { receiptCode } = submitQuestionnaire(context, request.params.token, body.data?.answers);
-      response.status(201).json({ receipt: receiptCode });
+      sendJson(response, fixedHeaders, 201, JSON.stringify({ receipt: receiptCode }));
     } catch (error) {
-      if (error instanceof AnswerProblemsError) return sendAnswerProblems(response, error, languageOf(request, request.params.token));
+      if (error instanceof AnswerProblemsError) return sendAnswerProblems(response, fixedHeaders, error, languageOf(request, request.params.token));
       throw error;
     }
   });
 
+  // errors go on to the app's one error handler, with the headers this router's answers carry
+  const withHeaders: ErrorRequestHandler = (error, _request, response, next) => {
+    if (!response.headersSent) for (let index = 0; index < fixedHeaders.length; index += 2) response.setHeader(fixedHeaders[index]!, fixedHeaders[index + 1]!);
+    next(error);
+  };
+  router.use('/api/v1/respond', withHeaders);
   return router;
 }

@@ -31,6 +31,8 @@ describe('respondent JSON API', () => {
     const malformed = await request(world.app).get(api('not a token!')).expect(404);
     expect(unknown.body).toEqual(malformed.body);
     expect(unknown.text).toBe(malformed.text);
+    // errors leave through the app's error handler, still never cached
+    expect([unknown.headers['cache-control'], malformed.headers['cache-control']]).toEqual(['no-store', 'no-store']);
     await request(world.app).put(api('x/answers')).send({ answers: {} }).expect(404);
   });
 

@@ -77,7 +77,7 @@ describe('cross-site scripting', () => {
 
 describe('clickjacking, CSRF and session fixation', () => {
   it('every page forbids framing', async () => {
-    for (const path of ['/', '/staff/login', `/r/${world.tokens.get('Eka')}`, `/r/${world.tokens.get('Eka')}/p/1`, '/r/unknown-token-aaaaaaaaaaa', `/api/v1/respond/${world.tokens.get('Eka')}`]) {
+    for (const path of ['/', '/staff/login', `/r/${world.tokens.get('Eka')}`, `/r/${world.tokens.get('Eka')}/p/1`, '/r/unknown-token-aaaaaaaaaaa', `/api/v1/respond/${world.tokens.get('Eka')}`, '/api/v1/respond/unknown-token-aaaaaaaaaaa', '/static/app.css']) {
       const response = await request(world.app).get(path);
       expect({ path, csp: response.headers['content-security-policy'] }).toEqual({ path, csp: expect.stringContaining("frame-ancestors 'none'") });
       expect({ path, frame: response.headers['x-frame-options'] }).toEqual({ path, frame: expect.stringMatching(/DENY|SAMEORIGIN/) });
@@ -170,7 +170,7 @@ describe('invitation tokens stay out of logs and referrers', () => {
 
   it('every respondent page and API answer says Referrer-Policy: no-referrer and loads nothing from elsewhere', async () => {
     const token = world.tokens.get('Fajar')!;
-    for (const path of [`/r/${token}`, `/r/${token}/p/1`, `/r/${token}/review`, `/r/${token}/opt-out`, `/api/v1/respond/${token}`, '/r/unknown-token-aaaaaaaaaaa']) {
+    for (const path of [`/r/${token}`, `/r/${token}/p/1`, `/r/${token}/review`, `/r/${token}/opt-out`, `/api/v1/respond/${token}`, '/r/unknown-token-aaaaaaaaaaa', '/api/v1/respond/unknown-token-aaaaaaaaaaa']) {
       const response = await request(world.app).get(path);
       expect({ path, policy: response.headers['referrer-policy'] }).toEqual({ path, policy: 'no-referrer' });
       // no analytics, fonts or scripts from another origin: everything is served from here
