@@ -1,9 +1,10 @@
-/** npm run bench:compare -- <git ref> [--concurrency 8] [--rounds 8] [--cycles 896]
+/** npm run bench:compare -- <git ref> [--concurrency 8] [--rounds 8] [--cycles 896] [--node-flags-b "--flag …"]
  * The respondent API of this working tree against the same API at an earlier commit, for the
  * before/after figures of a change. This machine's speed drifts from one minute to the next (see
  * BENCHMARKS.md), so both servers run side by side on copies of one database and take turns, in
  * the order A B B A, A B B A …; each pair of neighbouring rounds gives a ratio of server CPU time
- * per request, and the median of those ratios is printed with the throughputs. */
+ * per request, and the median of those ratios is printed with the throughputs. --node-flags-b adds
+ * node flags to B only, to try a flag on the same commit (give HEAD as the ref). */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,10 +24,10 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { concurrency: { type: 'string', default: '8' }, rounds: { type: 'string', default: '8' }, cycles: { type: 'string', default: '896' } },
+    options: { concurrency: { type: 'string', default: '8' }, rounds: { type: 'string', default: '8' }, cycles: { type: 'string', default: '896' }, 'node-flags-b': { type: 'string', default: '' } },
   });
   const baseRef = positionals[0];
-  if (!baseRef) throw new Error('usage: npm run bench:compare -- <git ref> [--concurrency 8] [--rounds 8] [--cycles 896]');
+  if (!baseRef) throw new Error('usage: npm run bench:compare -- <git ref> [--concurrency 8] [--rounds 8] [--cycles 896] [--node-flags-b "--flag …"]');
   const concurrency = Number(values.concurrency);
   const rounds = Number(values.rounds);
   // autocannon splits the requests evenly over the connections
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     const environment = (database: string) => ({ PORT: '0', DATABASE_PATH: path.join(work, database), DATA_DIR: work, SECRET_KEY: SECRET, DEMO: '0', DISPATCHER: '0', LOG_LEVEL: 'info' });
     const base = await startServer([...productionNodeFlags(), path.join(baseTree, 'dist/server/main.js')], environment('base.db'));
     servers.push(base);
-    const current = await startServer([...productionNodeFlags(), 'dist/server/main.js'], environment('current.db'));
+    const current = await startServer([...productionNodeFlags(), ...values['node-flags-b'].split(' ').filter(Boolean), 'dist/server/main.js'], environment('current.db'));
     servers.push(current);
     const answers = twoPageAnswers(questionnaire, 7);
 
