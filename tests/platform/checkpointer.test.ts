@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, unlinkSync } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCheckpointer, type Checkpointer } from '../../server/platform/checkpointer.js';
+import { CONNECTION_CHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from '../../server/platform/checkpointer.js';
 import { openDatabase, type Db } from '../../server/platform/db.js';
 import { createLogger } from '../../server/platform/logger.js';
 
@@ -45,7 +45,7 @@ describe('WAL checkpoints on a worker thread', () => {
     return { db, databasePath, dir };
   }
 
-  it('moves committed pages into the database file and empties the WAL, while the server connection never checkpoints', async () => {
+  it('moves committed pages into the database file and empties the WAL; the server connection checkpoints only past 4,096 pages', async () => {
     const { db, databasePath, dir } = tempDatabase();
     let checkpointer: Checkpointer | undefined;
     cleanups.push(() => checkpointer?.stop());
@@ -59,7 +59,7 @@ describe('WAL checkpoints on a worker thread', () => {
     expect(statSync(databasePath + '-wal').size).toBeGreaterThan(1000 * 4096);
 
     checkpointer = startCheckpointer(db, quietLogger(), { intervalMs: 20, truncateEveryMs: 300 });
-    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(CONNECTION_CHECKPOINT_PAGES);
     await until(() => rowsInMainFile(databasePath, path.join(dir, 'copy.db')) === 1500, 'the rows in the database file');
     await until(() => statSync(databasePath + '-wal').size === 0, 'the WAL cut to nothing');
     // the server's connection goes on reading and writing as before
@@ -67,6 +67,26 @@ describe('WAL checkpoints on a worker thread', () => {
     expect(db.prepare('SELECT COUNT(*) FROM filler').pluck().get()).toBe(1501);
     await checkpointer.stop();
     checkpointer = undefined;
+  });
+
+  it('keeps the WAL bounded under a steady stream of commits, where the worker alone never catches up', async () => {
+    const { db, databasePath } = tempDatabase();
+    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT NOT NULL)');
+    const checkpointer = startCheckpointer(db, quietLogger(), { intervalMs: 20, truncateEveryMs: 600_000 });
+    cleanups.push(() => checkpointer.stop());
+    const insert = db.prepare('INSERT INTO filler (text) VALUES (?)');
+    const update = db.prepare('UPDATE filler SET text = ? WHERE id = ?');
+    for (let row = 0; row < 200; row++) insert.run('x'.repeat(3000));
+    // 24,000 small commits, about 100 MB of WAL frames in all, with no pause for the worker to catch up
+    let largestWal = 0;
+    for (let commit = 0; commit < 24_000; commit++) {
+      update.run(String(commit).repeat(500).slice(0, 3000), 1 + (commit % 200));
+      if (commit % 500 === 0) largestWal = Math.max(largestWal, statSync(databasePath + '-wal').size);
+    }
+    largestWal = Math.max(largestWal, statSync(databasePath + '-wal').size);
+    // one checkpoint's worth (4,096 pages of 4 KB and their frame headers) and a little over
+    expect(largestWal).toBeLessThan(20 * 1024 * 1024);
+    expect(db.prepare('SELECT COUNT(*) FROM filler').pluck().get()).toBe(200);
   });
 
   it('never waits for a reader on an old snapshot: tries the TRUNCATE again at every tick until it can finish', async () => {
