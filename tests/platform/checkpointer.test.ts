@@ -77,15 +77,17 @@ describe('WAL checkpoints on a worker thread', () => {
     const insert = db.prepare('INSERT INTO filler (text) VALUES (?)');
     const update = db.prepare('UPDATE filler SET text = ? WHERE id = ?');
     for (let row = 0; row < 200; row++) insert.run('x'.repeat(3000));
-    // 24,000 small commits, about 100 MB of WAL frames in all, with no pause for the worker to catch up
+    // 36,000 small commits, about 150 MB of WAL frames in all, with no pause for the worker to catch up
     let largestWal = 0;
-    for (let commit = 0; commit < 24_000; commit++) {
+    for (let commit = 0; commit < 36_000; commit++) {
       update.run(String(commit).repeat(500).slice(0, 3000), 1 + (commit % 200));
       if (commit % 500 === 0) largestWal = Math.max(largestWal, statSync(databasePath + '-wal').size);
     }
     largestWal = Math.max(largestWal, statSync(databasePath + '-wal').size);
-    // one checkpoint's worth (4,096 pages of 4 KB and their frame headers) and a little over
-    expect(largestWal).toBeLessThan(20 * 1024 * 1024);
+    // one checkpoint's worth (4,096 pages of 4 KB and their frame headers, 16.8 MB), and some more
+    // when the connection's checkpoint finds the thread's in progress and is skipped (up to 21 MB
+    // seen with the whole suite running); without the connection's checkpoint, 136 MB
+    expect(largestWal).toBeLessThan(32 * 1024 * 1024);
     expect(db.prepare('SELECT COUNT(*) FROM filler').pluck().get()).toBe(200);
   });
 
