@@ -1,6 +1,7 @@
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { ValidationError } from '../platform/errors.js';
+import { setHeaders } from '../platform/securityHeaders.js';
 import { translator } from '../platform/i18n.js';
 import { localize } from '../surveys/localize.js';
 import { SUPPORTED_LANGUAGES, type Questionnaire } from '../surveys/schema.js';
@@ -74,7 +75,9 @@ function sendAnswerProblems(response: Response, fixedHeaders: string[], error: A
 export function respondentApi(context: AnsweringContext, options: { headers: [string, string][]; guard: RequestHandler }): Router {
   const router = Router();
   // answers are never stored by a browser or a proxy
-  const fixedHeaders = [...options.headers.flat(), 'Cache-Control', 'no-store'];
+  const headerList: [string, string][] = [...options.headers, ['Cache-Control', 'no-store']];
+  // writeHead takes them as one flat list of names and values
+  const fixedHeaders = headerList.flat();
   const languageOf = (request: Request, token: string): string => {
     const wanted = typeof request.query.lang === 'string' ? request.query.lang : undefined;
     const found = resolveInvitation(context, token, wanted);
@@ -126,7 +129,7 @@ export function respondentApi(context: AnsweringContext, options: { headers: [st
 
   // errors go on to the app's one error handler, with the headers this router's answers carry
   const withHeaders: ErrorRequestHandler = (error, _request, response, next) => {
-    if (!response.headersSent) for (let index = 0; index < fixedHeaders.length; index += 2) response.setHeader(fixedHeaders[index]!, fixedHeaders[index + 1]!);
+    if (!response.headersSent) setHeaders(response, headerList);
     next(error);
   };
   router.use('/api/v1/respond', withHeaders);

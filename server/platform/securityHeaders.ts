@@ -38,9 +38,13 @@ export function securityHeaderList(options: { https: boolean }): [name: string, 
   return [...recorded];
 }
 
+export function setHeaders(response: ServerResponse, list: [string, string][]): void {
+  for (const [name, value] of list) response.setHeader(name, value);
+}
+
 export function securityHeaders(list: [string, string][]): RequestHandler {
   return (_request, response, next) => {
-    for (const [name, value] of list) response.setHeader(name, value);
+    setHeaders(response, list);
     next();
   };
 }
