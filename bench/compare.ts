@@ -60,9 +60,10 @@ async function main(): Promise<void> {
       for (const which of round % 2 === 0 ? (['A', 'B'] as const) : (['B', 'A'] as const)) {
         const run = await answerWithCannon(which === 'A' ? base : current, slice, answers, concurrency);
         if (run.load.errors > 0 || run.receipts !== cycles) throw new Error(`${which}: ${run.load.errors} errors, ${run.receipts} of ${cycles} receipts`);
+        const perSecond = run.load.requests / run.load.seconds;
         cpuMs[which].push(run.serverCpuMs);
-        requestsPerSecond[which].push(run.load.requests / run.load.seconds);
-        console.log(`  round ${round + 1} ${which}: ${(run.load.requests / run.load.seconds).toFixed(0)} req/s, server CPU ${run.serverCpuMs.toFixed(3)} ms/request`);
+        requestsPerSecond[which].push(perSecond);
+        console.log(`  round ${round + 1} ${which}: ${perSecond.toFixed(0)} req/s, server CPU ${run.serverCpuMs.toFixed(3)} ms/request`);
       }
     }
     // the first round of each warms the JIT up; ratios from the rounds after it
