@@ -118,13 +118,13 @@ export async function answerWithCannon(server: ServerProcess, cycleTokens: strin
   return { load, receipts, serverCpuMs: ((cpuSecondsOf(server.child.pid!) - serverCpuBefore) / load.requests) * 1000 };
 }
 
-/** One timed HTTP request on loopback. */
-export async function timed(record: (ms: number, ok: boolean) => void, url: string, init?: RequestInit, expected = [200, 201]): Promise<Response> {
+/** One timed HTTP request on loopback; returns the size of the body as received (decompressed). */
+export async function timed(record: (ms: number, ok: boolean) => void, url: string, init?: RequestInit, expected = [200, 201]): Promise<{ status: number; bodyBytes: number }> {
   const started = process.hrtime.bigint();
   const response = await fetch(url, init);
-  await response.arrayBuffer();
+  const bodyBytes = (await response.arrayBuffer()).byteLength;
   record(Number(process.hrtime.bigint() - started) / 1e6, expected.includes(response.status));
-  return response;
+  return { status: response.status, bodyBytes };
 }
 
 /** The node flags `npm start` gives the production server (package.json is the one place they

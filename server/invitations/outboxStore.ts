@@ -130,6 +130,10 @@ export function cancelPendingMessages(db: Db, invitationId: number, reason: stri
  * Only the invitations of the scope asked for are grouped (a survey; or one agency in it, by id or
  * code), not every message of the database: the CTE's parameters come first, in that order. */
 export type DeliveryScope = 'survey' | 'agency' | 'agencyCode';
+
+/** The best state among messages `m` (an aggregate), on the scale above. */
+export const BEST_DELIVERY_STATE = `MAX(CASE m.state WHEN 'delivered' THEN 5 WHEN 'sent' THEN 4 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3
+                          WHEN 'bounced' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END)`;
 export function deliveryStateCte(scope: DeliveryScope): string {
   const from = {
     // read in the messages' invitation order (no sort for the GROUP BY), keeping the survey's
@@ -142,8 +146,7 @@ export function deliveryStateCte(scope: DeliveryScope): string {
   }[scope];
   return `WITH delivery AS (
   SELECT m.invitation_id,
-         MAX(CASE m.state WHEN 'delivered' THEN 5 WHEN 'sent' THEN 4 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3
-                          WHEN 'bounced' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END) AS best,
+         ${BEST_DELIVERY_STATE} AS best,
          COUNT(*) AS messages
     ${from}
    GROUP BY m.invitation_id)`;

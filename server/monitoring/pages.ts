@@ -6,6 +6,7 @@ import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import { NotFoundError } from '../platform/errors.js';
 import { dateFormat, formatPercent } from '../platform/i18n.js';
+import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
 import { queueReminders } from '../invitations/sending.js';
@@ -18,7 +19,7 @@ import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
 import { sharedSurveyCounts } from './sharedCounts.js';
-import { agencyGroupCounts, completionsPerDay, nonResponders, unitCounts, type AgencyGroupRow } from './store.js';
+import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, unitCounts, type AgencyGroupRow } from './store.js';
 
 /** Response-rate monitoring while a survey runs: counts come from invitations and messages,
  * never from answers, so every role may see its own scope at any time. */
@@ -29,7 +30,12 @@ const filters = z.object({
   below: z.coerce.number().min(0).max(100).optional().catch(undefined),
   q: z.string().max(100).optional(),
   sort: z.enum(['rate_asc', 'rate_desc', 'name']).optional().catch(undefined),
+  page: pageParameter,
 });
+
+// A national round has some 600 agencies × 3 groups; the worst rates come first by default.
+const DASHBOARD_ROWS_PER_PAGE = 100;
+const NON_RESPONDERS_PER_PAGE = 100;
 
 const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
 
@@ -70,6 +76,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
     table = table.sort((a, b) =>
       sort === 'name' ? a.agencyName.localeCompare(b.agencyName) || a.group.localeCompare(b.group) : ((a.rate ?? -1) - (b.rate ?? -1)) * (sort === 'rate_asc' ? 1 : -1) || a.agencyName.localeCompare(b.agencyName),
     );
+    const paging = pageOf(table.length, filter.page, DASHBOARD_ROWS_PER_PAGE);
     response.render('monitoring/dashboard', {
       t,
       language,
@@ -77,7 +84,9 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
       wide: true,
       survey,
       surveyTitle: localize(survey.definition.title, language),
-      table,
+      table: table.slice(paging.offset, paging.offset + paging.perPage),
+      paging,
+      hrefFor: (page: number) => pageHref(`/staff/monitoring/${survey.code}`, { kind: filter.kind, parent: filter.parent, below: filter.below, q: filter.q, sort }, page),
       filter: { ...filter, sort },
       kinds: [...new Set(all.map((row) => row.kind))].sort(),
       parents: [...new Set(all.map((row) => row.parentCode).filter((code): code is string => code !== null))].sort(),
@@ -115,6 +124,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
     const { survey, agency } = agencyFor(request, response);
     const { t, language } = staffTranslator(request, response);
     const perDay = completionsPerDay(db, survey.id, agency.id);
+    const paging = pageOf(countNonResponders(db, survey.id, agency.id), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
     response.render('monitoring/agency', {
       t,
       language,
@@ -132,7 +142,9 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
         points: perDay.map((day) => ({ label: day.day.slice(5), value: day.completed })),
         format: (value) => String(value),
       }),
-      nonResponders: nonResponders(db, survey.id, agency.id),
+      nonResponders: nonResponders(db, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }),
+      paging,
+      hrefFor: (page: number) => pageHref(`/staff/monitoring/${survey.code}/agencies/${agency.code}`, {}, page),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
       canRemind: survey.status === 'open' && currentStaff(response)!.role !== 'inspector',

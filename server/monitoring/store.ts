@@ -1,4 +1,4 @@
-import { deliveryStateCte } from '../invitations/outboxStore.js';
+import { BEST_DELIVERY_STATE, deliveryStateCte } from '../invitations/outboxStore.js';
 import { statement, type Db } from '../platform/db.js';
 
 /** Counts for the monitoring dashboard, from invitations and messages only: never from answers. */
@@ -89,21 +89,41 @@ export interface NonResponder {
   opened: boolean;
 }
 
-/** Who has not answered yet, for the liaison to chase: names and channels, never answers. */
-export function nonResponders(db: Db, surveyId: number, agencyId: number): NonResponder[] {
+/** How many of an agency's respondents have not answered yet. */
+export function countNonResponders(db: Db, surveyId: number, agencyId: number): number {
+  return statement(
+    db,
+    `SELECT COUNT(*) FROM invitations i JOIN respondents r ON r.id = i.respondent_id
+      WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'`,
+  )
+    .pluck()
+    .get(surveyId, agencyId) as number;
+}
+
+/** Who has not answered yet, for the liaison to chase: names and channels, never answers. One
+ * page at a time: a large ministry has tens of thousands at the start of a round. The page is
+ * chosen first, so that delivery states and reminder counts are looked up for its rows only. */
+export function nonResponders(db: Db, surveyId: number, agencyId: number, page: { limit: number; offset: number }): NonResponder[] {
   const rows = statement(
     db,
-    `${deliveryStateCte('agency')}
+    `WITH shown AS (
+       SELECT i.id AS invitation_id
+         FROM invitations i
+         JOIN respondents r ON r.id = i.respondent_id
+         LEFT JOIN agency_units u ON u.id = r.unit_id
+        WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'
+        ORDER BY r.group_code, u.name, r.name, r.id
+        LIMIT ? OFFSET ?)
      SELECT r.name, r.group_code AS "group", u.name AS unit, r.email, r.phone,
-            CASE IFNULL(d.best, 0) WHEN 5 THEN 'delivered' WHEN 4 THEN 'sent' WHEN 3 THEN 'queued' WHEN 2 THEN 'bounced' WHEN 1 THEN 'failed' ELSE 'not_invited' END AS delivery,
+            CASE IFNULL((SELECT ${BEST_DELIVERY_STATE} FROM messages m WHERE m.invitation_id = i.id), 0)
+              WHEN 5 THEN 'delivered' WHEN 4 THEN 'sent' WHEN 3 THEN 'queued' WHEN 2 THEN 'bounced' WHEN 1 THEN 'failed' ELSE 'not_invited' END AS delivery,
             (SELECT COUNT(*) FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'reminder' AND m.state IN ('sent', 'delivered')) AS reminders,
             i.opted_out_at IS NOT NULL AS optedOut, i.opened_at IS NOT NULL AS opened
-       FROM invitations i
+       FROM shown s
+       JOIN invitations i ON i.id = s.invitation_id
        JOIN respondents r ON r.id = i.respondent_id
        LEFT JOIN agency_units u ON u.id = r.unit_id
-       LEFT JOIN delivery d ON d.invitation_id = i.id
-      WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'
-      ORDER BY r.group_code, u.name, r.name`,
-  ).all(surveyId, agencyId, surveyId, agencyId) as (Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number })[];
+      ORDER BY r.group_code, u.name, r.name, r.id`,
+  ).all(surveyId, agencyId, page.limit, page.offset) as (Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number })[];
   return rows.map((row) => ({ ...row, optedOut: row.optedOut === 1, opened: row.opened === 1 }));
 }

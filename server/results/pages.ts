@@ -5,6 +5,7 @@ import type { Db } from '../platform/db.js';
 import { AppError, NotFoundError } from '../platform/errors.js';
 import { z } from 'zod';
 import { numberFormat, type Translate } from '../platform/i18n.js';
+import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import { isExcluded, ScoreAccumulator } from '../scoring/index.js';
 import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf } from '../staff/http.js';
 import { appendAudit } from '../staff/store.js';
@@ -13,7 +14,7 @@ import { requireSurvey } from '../surveys/service.js';
 import { listSurveys, type SurveyRecord } from '../surveys/store.js';
 import { canSeeAgency, canSeeResults } from './access.js';
 import { barChart, lineChart } from './charts.js';
-import { addCorrection, cachedResults, listFlaggedResponses, resultsCsvRows, reviewResponse, type ResultsDocument } from './service.js';
+import { addCorrection, cachedResults, countFlaggedResponses, listFlaggedResponses, resultsCsvRows, reviewResponse, type ResultsDocument } from './service.js';
 import { findAgencyByCode } from '../agencies/store.js';
 import { iterateScoredResponses, listSurveyAgencies, listSurveyVersions, unitCompletions } from './store.js';
 
@@ -192,17 +193,35 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
 
   const reviewBody = z.object({ response: z.string().max(64), action: z.enum(['exclude', 'clear-flags']), reason: z.string().max(500) });
   const correctionBody = z.object({ agency: z.string().max(40), points: z.string().max(20), reason: z.string().max(500) });
+  const reviewQuery = z.object({ agency: z.string().max(40).optional().catch(undefined), page: pageParameter });
+  const FLAGGED_PER_PAGE = 50;
 
   function renderReview(request: Request, response: Response, status = 200, feedback: { message?: string; error?: string } = {}) {
     const survey = visibleSurvey(request, response);
     const locals = common(request, response, survey);
-    const flagged = listFlaggedResponses(db, survey.code).map((row) => ({
+    // the list shown is kept after a decision: the forms post to the same address, query included
+    const shown = reviewQuery.parse(request.query);
+    const agencies = listSurveyAgencies(db, survey.id);
+    const agencyCode = agencies.some((agency) => agency.code === shown.agency) ? shown.agency : undefined;
+    const paging = pageOf(countFlaggedResponses(db, survey.code, agencyCode), shown.page, FLAGGED_PER_PAGE);
+    const flagged = listFlaggedResponses(db, survey.code, agencyCode, { limit: paging.perPage, offset: paging.offset }).map((row) => ({
       ...row,
       automatic: row.speeder === 1 || row.straightliner === 1,
       flags: [row.speeder ? 'speeder' : '', row.straightliner ? 'straightliner' : '', row.manual ? 'manual' : ''].filter(Boolean).join(', '),
       excluded: isExcluded({ speeder: row.speeder === 1, straightliner: row.straightliner === 1, manual: row.manual === 1, cleared: row.cleared === 1 }),
     }));
-    response.status(status).render('results/review', { ...locals, flagged, agencies: listSurveyAgencies(db, survey.id), message: feedback.message, error: feedback.error });
+    const hrefFor = (page: number) => pageHref(`/staff/results/${survey.code}/review`, { agency: agencyCode }, page);
+    response.status(status).render('results/review', {
+      ...locals,
+      flagged,
+      agencies,
+      agencyCode,
+      paging,
+      hrefFor,
+      formAction: hrefFor(paging.page),
+      message: feedback.message,
+      error: feedback.error,
+    });
   }
 
   router.get('/staff/results/:survey/review', allow('administrator'), (request: Request, response: Response) => renderReview(request, response));

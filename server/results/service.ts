@@ -136,8 +136,23 @@ export interface FlaggedResponse {
   reason: string | null;
 }
 
-/** Responses with a quality flag or a manual exclusion: what an administrator reviews. */
-export function listFlaggedResponses(db: Db, surveyCode: string, agencyCode?: string): FlaggedResponse[] {
+const FLAGGED = '(r.flag_speeder = 1 OR r.flag_straightliner = 1 OR r.flag_manual = 1)';
+
+/** How many responses carry a quality flag or a manual exclusion (in one agency, if given). */
+export function countFlaggedResponses(db: Db, surveyCode: string, agencyCode?: string): number {
+  const survey = requireSurvey(db, surveyCode);
+  return statement(
+    db,
+    `SELECT COUNT(*) FROM responses r JOIN agencies a ON a.id = r.agency_id
+      WHERE r.survey_id = ? AND ${FLAGGED} AND (? IS NULL OR a.code = ?)`,
+  )
+    .pluck()
+    .get(survey.id, agencyCode ?? null, agencyCode ?? null) as number;
+}
+
+/** Responses with a quality flag or a manual exclusion: what an administrator reviews. All of
+ * them (the CLI), or one page (the review page: a national round can flag tens of thousands). */
+export function listFlaggedResponses(db: Db, surveyCode: string, agencyCode?: string, page?: { limit: number; offset: number }): FlaggedResponse[] {
   const survey = requireSurvey(db, surveyCode);
   return statement(
     db,
@@ -145,10 +160,11 @@ export function listFlaggedResponses(db: Db, surveyCode: string, agencyCode?: st
             r.flag_speeder AS speeder, r.flag_straightliner AS straightliner, r.flag_manual AS manual, r.flags_cleared AS cleared,
             COALESCE(r.manual_reason, r.cleared_reason) AS reason
        FROM responses r JOIN agencies a ON a.id = r.agency_id
-      WHERE r.survey_id = ? AND (r.flag_speeder = 1 OR r.flag_straightliner = 1 OR r.flag_manual = 1)
+      WHERE r.survey_id = ? AND ${FLAGGED}
         AND (? IS NULL OR a.code = ?)
-      ORDER BY a.code, r.group_code, r.id`,
-  ).all(survey.id, agencyCode ?? null, agencyCode ?? null) as FlaggedResponse[];
+      ORDER BY a.code, r.group_code, r.id
+      LIMIT ? OFFSET ?`,
+  ).all(survey.id, agencyCode ?? null, agencyCode ?? null, page?.limit ?? -1, page?.offset ?? 0) as FlaggedResponse[];
 }
 
 /** Excludes a response by hand, or clears its automatic flags; a reason is required. */

@@ -2,8 +2,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 import { queueInvitations } from '../../server/invitations/sending.js';
+import { importRespondents } from '../../server/respondents/service.js';
 import { addStaff } from '../../server/staff/service.js';
-import { completeInternalAnswers, createWorld, type World, serveWorld } from '../helpers.js';
+import { completeInternalAnswers, createWorld, type World, serveWorld, TEST_SECRET } from '../helpers.js';
 import { chromiumAvailable, launchChromium, phoneContext, seriousAxeViolations } from './chromium.js';
 
 let browser: Browser;
@@ -77,6 +78,26 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     expect(page.url()).toMatch(/\/manage$/);
     expect(await page.getByText('3001 baris dibaca: 3000 disimpan, 0 diperbarui, 0 duplikat, 1 ditolak.').count()).toBe(1);
     expect(await page.getByText('line 3002, column agency_code: no agency with code "NOPE" is registered').count()).toBe(1);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('a long list of non-responders pages with a labelled pager; axe clean with it', async () => {
+    await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name,email\n' + Array.from({ length: 150 }, (_, index) => `KOTA-B,internal,Warga ${String(index).padStart(3, '0')},warga${index}@example.id`).join('\n') + '\n'));
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/staff/monitoring/SPI-TEST/agencies/KOTA-B`);
+    await page.getByLabel('Email').fill('admin@example.id');
+    await page.getByLabel('Kata sandi').fill('admin-password-1');
+    await page.getByRole('button', { name: 'Masuk' }).click();
+    await page.waitForURL(/\/agencies\/KOTA-B$/);
+    const pager = page.getByRole('navigation', { name: 'Halaman' });
+    expect(await pager.textContent()).toContain('1–100 dari 151');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await pager.getByRole('link', { name: 'Berikutnya ›' }).click();
+    await page.waitForURL(/\?page=2$/);
+    expect(await page.getByRole('cell', { name: 'Warga 149' }).count()).toBe(1);
+    expect(await page.getByRole('navigation', { name: 'Halaman' }).textContent()).toContain('101–151 dari 151');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await context.close();
   });

@@ -1,13 +1,15 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { submitQuestionnaire } from '../../server/answering/service.js';
+import { importAgencies } from '../../server/agencies/service.js';
+import { importRespondents } from '../../server/respondents/service.js';
 import { queueMessage } from '../../server/invitations/outboxStore.js';
 import { optOutInvitation } from '../../server/invitations/sending.js';
 import { sharedSurveyCounts } from '../../server/monitoring/sharedCounts.js';
 import { agencyGroupCounts } from '../../server/monitoring/store.js';
 import { responseRate } from '../../server/monitoring/rates.js';
 import { addStaff } from '../../server/staff/service.js';
-import { completeInternalAnswers, createWorld, type World, signInStaff } from '../helpers.js';
+import { completeInternalAnswers, createWorld, type World, signInStaff, TEST_SECRET } from '../helpers.js';
 
 let world: World;
 const invitationOf = (name: string) => world.db.prepare(`SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name = ?`).pluck().get(name) as number;
@@ -122,5 +124,45 @@ describe('monitoring figures', () => {
     await agent.post('/staff/monitoring/SPI-TEST/agencies/PROV-A/reminders').type('form').send({ _csrf: csrf }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?queued=1');
     expect(world.db.prepare(`SELECT r.name FROM messages m JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id WHERE m.kind = 'reminder'`).pluck().all()).toEqual(['Budi']);
     expect(world.db.prepare(`SELECT detail FROM audit_log WHERE action = 'reminders.send'`).pluck().get()).toBe('{"survey":"SPI-TEST","agency":"PROV-A","queued":1}');
+  });
+
+  it('a large agency\'s non-responders come a page at a time, each person once, in a stable order', async () => {
+    const names = Array.from({ length: 230 }, (_, index) => `Warga ${String(index).padStart(3, '0')}`);
+    await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name,email\n' + names.map((name, index) => `KOTA-B,internal,${name},warga${index}@example.id`).join('\n') + '\n'));
+    const { agent } = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
+    const shownOn = async (query: string) => {
+      const page = await agent.get(`/staff/monitoring/SPI-TEST/agencies/KOTA-B${query}`).expect(200);
+      return { text: page.text, names: [...page.text.matchAll(/<tr><td>(Warga \d+)<\/td>/g)].map((match) => match[1]) };
+    };
+    const first = await shownOn('');
+    expect(first.text).toContain('Belum mengisi (230)'); // Gita answered
+    expect(first.names).toHaveLength(100);
+    expect(first.text).toContain('1–100 dari 230 · halaman 1 dari 3');
+    expect(first.text).toContain('<a rel="next" href="/staff/monitoring/SPI-TEST/agencies/KOTA-B?page=2">');
+    const second = await shownOn('?page=2');
+    const third = await shownOn('?page=3');
+    expect(third.text).toContain('201–230 dari 230 · halaman 3 dari 3');
+    expect(third.text).not.toContain('rel="next"');
+    expect([...first.names, ...second.names, ...third.names]).toEqual(names);
+    // a page that no longer exists (people answered since the link was made): the last one
+    expect((await shownOn('?page=9')).names).toEqual(third.names);
+    expect((await shownOn('?page=abc')).names).toEqual(first.names);
+  });
+
+  it('the dashboard of a national round shows 100 rows a page, keeping its filters and order across pages', async () => {
+    const codes = Array.from({ length: 120 }, (_, index) => `KAB-${String(index).padStart(3, '0')}`);
+    await importAgencies(world.db, world.clock, Buffer.from('code;name;kind\n' + codes.map((code) => `${code};Kabupaten ${code};regency`).join('\n') + '\n'));
+    await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name,email\n' + codes.map((code, index) => `${code},internal,Orang ${index},orang${index}@example.id`).join('\n') + '\n'));
+    const { agent } = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
+    const rowsOf = (text: string) => [...text.matchAll(/data-row="([^"]+)"/g)].map((match) => match[1]);
+    const first = await agent.get('/staff/monitoring/SPI-TEST?sort=name&q=kabupaten').expect(200);
+    expect(rowsOf(first.text)).toEqual(codes.slice(0, 100).map((code) => `${code}/internal`));
+    expect(first.text).toContain('<a rel="next" href="/staff/monitoring/SPI-TEST?q=kabupaten&amp;sort=name&amp;page=2">');
+    const second = await agent.get('/staff/monitoring/SPI-TEST?q=kabupaten&sort=name&page=2').expect(200);
+    expect(rowsOf(second.text)).toEqual(codes.slice(100).map((code) => `${code}/internal`));
+    expect(second.text).toContain('101–120 dari 120 · halaman 2 dari 2');
+    // a short list has no pager at all
+    const short = await agent.get('/staff/monitoring/SPI-TEST?q=prov').expect(200);
+    expect(short.text).not.toContain('class="pager"');
   });
 });

@@ -185,4 +185,35 @@ describe('reviewing flagged responses and corrections in the browser forms', () 
     expect(world.db.prepare(`SELECT action FROM audit_log WHERE action IN ('response.clear-flags', 'correction.add') ORDER BY id`).pluck().all()).toEqual(['response.clear-flags', 'correction.add']);
     expect(() => world.db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
   });
+
+  it('a national number of flagged responses is reviewed 50 at a time, by agency, and a decision keeps the page shown', async () => {
+    const { importResponses } = await import('../../server/answering/paperEntry.js');
+    // 70 paper forms entered in 10 s each: speeders, 60 in PROV-A and 10 in KOTA-B
+    const rows = Array.from({ length: 70 }, (_, index) => `${index < 60 ? 'PROV-A' : 'KOTA-B'},external,E${String(index).padStart(2, '0')},10,4`);
+    await importResponses(world.db, world.clock, 'Asia/Jakarta', 'SPI-TEST', Buffer.from('agency_code,group,entry_id,duration_seconds,E_TR_1\n' + rows.join('\n') + '\n'));
+    const { agent, csrf } = await signIn('admin@example.id');
+    const idsOn = (text: string) => [...text.matchAll(/name="response" value="([^"]+)"/g)].map((match) => match[1]);
+    const first = await agent.get('/staff/results/SPI-TEST/review').expect(200);
+    expect(first.text).toContain('Respons bertanda (70)');
+    expect(idsOn(first.text)).toHaveLength(50);
+    const second = await agent.get('/staff/results/SPI-TEST/review?page=2').expect(200);
+    expect(idsOn(second.text)).toHaveLength(20);
+    const everyFlagged = world.db.prepare(`SELECT r.id FROM responses r JOIN agencies a ON a.id = r.agency_id WHERE r.flag_speeder = 1 ORDER BY a.code, r.group_code, r.id`).pluck().all();
+    expect([...idsOn(first.text), ...idsOn(second.text)]).toEqual(everyFlagged);
+
+    const kotaB = await agent.get('/staff/results/SPI-TEST/review?agency=KOTA-B').expect(200);
+    expect(kotaB.text).toContain('Respons bertanda (10)');
+    expect(kotaB.text).not.toContain('class="pager"');
+    expect(kotaB.text).toContain('<option value="KOTA-B" selected>');
+    const provA2 = await agent.get('/staff/results/SPI-TEST/review?agency=PROV-A&page=2').expect(200);
+    const target = idsOn(provA2.text)[3]!;
+    expect(provA2.text).toContain('action="/staff/results/SPI-TEST/review?agency=PROV-A&amp;page=2"');
+    const decided = await agent.post('/staff/results/SPI-TEST/review?agency=PROV-A&page=2').type('form').send({ _csrf: csrf, response: target, action: 'clear-flags', reason: 'Durasi salah catat' }).expect(200);
+    // the same ten rows as before the decision, the decided one now counted
+    expect(idsOn(decided.text)).toEqual(idsOn(provA2.text));
+    expect(decided.text).toContain('51–60 dari 60 · halaman 2 dari 2');
+    expect(world.db.prepare('SELECT flags_cleared FROM responses WHERE id = ?').pluck().get(target)).toBe(1);
+    // an agency that is not in the survey filters nothing rather than showing an empty list
+    expect(idsOn((await agent.get('/staff/results/SPI-TEST/review?agency=NOPE').expect(200)).text)).toHaveLength(50);
+  });
 });
