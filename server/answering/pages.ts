@@ -124,7 +124,7 @@ export function answeringPages(context: AnsweringContext): Router {
       moreQuestions: extra.moreQuestions ?? false,
       actionHref: `/r/${token}/p/${pageNumber}`,
       apiHref: `/api/v1/respond/${token}/answers`,
-      scripts: ['/static/respond.js'],
+      scripts: ['respond.js'],
     });
   }
 
@@ -190,7 +190,7 @@ export function answeringPages(context: AnsweringContext): Router {
       submitHref: `/r/${token}/submit`,
       backHref: `/r/${token}/p/${adjacentPage(open.questionnaire, open.answers, open.questionnaire.pages.length + 1, -1) ?? 1}`,
       apiHref: `/api/v1/respond/${token}/answers`,
-      scripts: ['/static/respond.js'],
+      scripts: ['respond.js'],
     });
   }
 
@@ -227,7 +227,7 @@ export function answeringPages(context: AnsweringContext): Router {
       body: locals.t('thanks.body'),
       receiptCode: found.receiptCode,
       clearDraftToken: request.params.token,
-      scripts: ['/static/respond.js'],
+      scripts: ['respond.js'],
     });
   });
 

@@ -94,7 +94,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
       percent: (rate: number | null) => formatPercent(rate, language),
       updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Jakarta' }).format(countedAt),
       exportHref: `/staff/monitoring/${survey.code}/export.csv`,
-      scripts: ['/static/refresh.js'],
+      scripts: ['refresh.js'],
       autoRefresh: true,
     });
   });
@@ -149,7 +149,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
       percent: (rate: number | null) => formatPercent(rate, language),
       canRemind: survey.status === 'open' && currentStaff(response)!.role !== 'inspector',
       message: request.query.queued !== undefined ? t('monitor.reminders_queued', { count: Number(request.query.queued) || 0 }) : null,
-      scripts: ['/static/refresh.js'],
+      scripts: ['refresh.js'],
       autoRefresh: true,
     });
   });

@@ -46,7 +46,7 @@ export function adminPages(db: Db, clock: Clock): Router {
       message: feedback.message,
       errors: feedback.errors ?? [],
       posted: status === 200 ? {} : request.body,
-      scripts: ['/static/staff.js'],
+      scripts: ['staff.js'],
     });
   }
 

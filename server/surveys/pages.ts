@@ -47,7 +47,7 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     const { t, language } = staffTranslator(request, response);
     if (request.params.survey === NEW) {
       // no survey yet: the form to load the first definition, with the problems of the last try
-      return response.status(status).render('manage/load', { t, language, staff: currentStaff(response)!, wide: true, notice, scripts: ['/static/upload.js'] });
+      return response.status(status).render('manage/load', { t, language, staff: currentStaff(response)!, wide: true, notice, scripts: ['upload.js'] });
     }
     const survey = requireSurvey(db, String(request.params.survey));
     response.status(status).render('manage/survey', {
@@ -58,7 +58,7 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
       survey,
       surveyTitle: localize(survey.definition.title, language),
       notice,
-      scripts: ['/static/upload.js', '/static/staff.js'],
+      scripts: ['upload.js', 'staff.js'],
     });
   }
 
