@@ -21,6 +21,7 @@ import { errorHandler, requestLogger } from './platform/http.js';
 import { securityHeaderList, securityHeaders } from './platform/securityHeaders.js';
 import { translator } from './platform/i18n.js';
 import type { Logger } from './platform/logger.js';
+import type { ReaderThread } from './platform/readerThread.js';
 import { fingerprintAssets } from './platform/assets.js';
 import { publicDir, viewsDir } from './platform/paths.js';
 
@@ -32,6 +33,8 @@ export interface AppDependencies {
   logger: Logger;
   /** rate limits of the token endpoints; tests lower them */
   tokenLimits?: TokenGuardLimits;
+  /** where long reads run (the national dashboard's counts); without one, on the server thread */
+  reader?: ReaderThread;
 }
 
 /** Builds the HTTP application (no listen), so tests drive it with supertest. */
@@ -93,7 +96,7 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(adminPages(db, clock));
   app.use(managePages(db, clock, { secretKey: dependencies.secretKey, compose: composeSettings, whatsappConfigured: whatsappConfigured(config) }));
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL }));
-  app.use(monitoringPages(db, clock, composeSettings));
+  app.use(monitoringPages(db, clock, composeSettings, dependencies.reader));
 
   app.use((_request, _response, next) => next(new NotFoundError()));
   app.use(errorHandler(logger));

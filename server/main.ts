@@ -5,6 +5,7 @@ import { databaseIsEmpty, DEMO_ACCOUNTS, loadDemo } from './demo.js';
 import { createDispatcher } from './invitations/delivery.js';
 import { scheduledReminders } from './invitations/sending.js';
 import { startCheckpointer } from './platform/checkpointer.js';
+import { startReaderThread } from './platform/readerThread.js';
 import { systemClock } from './platform/clock.js';
 import { openDatabase } from './platform/db.js';
 import { createLogger } from './platform/logger.js';
@@ -34,7 +35,9 @@ async function main(): Promise<void> {
     console.log(`Staff pages: ${config.PUBLIC_URL}/staff (demo accounts)\n${DEMO_ACCOUNTS.map((account) => `  ${account.role.padEnd(13)} ${account.email.padEnd(30)} ${account.password}`).join('\n')}\n`);
   }
 
-  const app = createApp({ config, db, clock, secretKey, logger });
+  // long reads (the national dashboard's counts) on a thread of their own (platform/readerThread.ts)
+  const reader = startReaderThread(db, logger);
+  const app = createApp({ config, db, clock, secretKey, logger, reader });
   const server: Server = app.listen(config.PORT, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       await dispatcher?.stop();
       await checkpointer.stop();
+      await reader.stop();
       db.close();
       logger.info('stopped');
       process.exit(0);

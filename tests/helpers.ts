@@ -11,6 +11,7 @@ import { exportLinks } from '../server/invitations/service.js';
 import { ManualClock } from '../server/platform/clock.js';
 import { openDatabase, type Db } from '../server/platform/db.js';
 import { createLogger } from '../server/platform/logger.js';
+import { startReaderThread } from '../server/platform/readerThread.js';
 import { importRespondents } from '../server/respondents/service.js';
 import { changeSurveyStatus, loadSurveyDefinition } from '../server/surveys/service.js';
 import type { SurveyDefinition } from '../server/surveys/schema.js';
@@ -75,10 +76,24 @@ export async function createWorld(options: { survey?: SurveyDefinition; now?: st
   await importAgencies(db, clock, Buffer.from(AGENCIES_CSV));
   await importRespondents(db, clock, TEST_SECRET, definition.code, Buffer.from(RESPONDENTS_CSV));
   const config = loadConfig({ DATABASE_PATH: path.join(dir, 'test.db'), DATA_DIR: dir, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://integritas.test', ...options.env });
-  const app = createApp({ config, db, clock, secretKey: TEST_SECRET, logger: createLogger('silent'), tokenLimits: options.tokenLimits });
+  const logger = createLogger('silent');
+  // as in main.ts: the dashboard's national counts go through the reader thread
+  const reader = startReaderThread(db, logger);
+  const app = createApp({ config, db, clock, secretKey: TEST_SECRET, logger, tokenLimits: options.tokenLimits, reader });
   const tokens = new Map<string, string>();
   for (const row of exportLinks(db, TEST_SECRET, config.PUBLIC_URL, definition.code, {})) tokens.set(row.name, row.link.split('/r/')[1]!);
-  return { db, config, secretKey: TEST_SECRET, clock, app, tokens, cleanup };
+  return {
+    db,
+    config,
+    secretKey: TEST_SECRET,
+    clock,
+    app,
+    tokens,
+    cleanup: () => {
+      void reader.stop();
+      cleanup();
+    },
+  };
 }
 
 /** A complete, valid set of answers for the internal questionnaire of the test survey. */

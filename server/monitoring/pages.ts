@@ -4,6 +4,7 @@ import { findAgencyByCode } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
+import type { ReaderThread } from '../platform/readerThread.js';
 import { NotFoundError } from '../platform/errors.js';
 import { dateFormat, formatPercent } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
@@ -19,7 +20,7 @@ import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
 import { sharedSurveyCounts } from './sharedCounts.js';
-import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, unitCounts, type AgencyGroupRow } from './store.js';
+import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, readOn, unitCounts, type AgencyGroupRow, type ReadRows } from './store.js';
 
 /** Response-rate monitoring while a survey runs: counts come from invitations and messages,
  * never from answers, so every role may see its own scope at any time. */
@@ -39,9 +40,12 @@ const NON_RESPONDERS_PER_PAGE = 100;
 
 const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
 
-export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings): Router {
+export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, reader?: ReaderThread): Router {
   const router = Router();
-  const surveyCounts = sharedSurveyCounts(db, clock);
+  // the counts are read on the reader thread when there is one, so that respondents are answered
+  // meanwhile (a national count takes about a second, a large agency's a few hundred ms)
+  const read: ReadRows = reader ? (sql, parameters) => reader.all(sql, parameters) : readOn(db);
+  const surveyCounts = sharedSurveyCounts((surveyId) => agencyGroupCounts(read, surveyId), clock);
 
   function surveyFor(request: Request): SurveyRecord {
     return requireSurvey(db, String(request.params.survey));
@@ -56,14 +60,14 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
     }));
   }
 
-  router.get('/staff/monitoring/:survey', allow(), (request: Request, response: Response) => {
+  router.get('/staff/monitoring/:survey', allow(), async (request: Request, response: Response) => {
     const survey = surveyFor(request);
     const staff = currentStaff(response)!;
     if (staff.role === 'liaison') return response.redirect(303, `/staff/monitoring/${survey.code}/agencies/${staff.agencyCode}`);
     const { t, language } = staffTranslator(request, response);
     const filter = filters.parse(request.query);
     const query = filter.q?.trim().toLowerCase() ?? '';
-    const { rows: counts, countedAt } = surveyCounts(survey.id);
+    const { rows: counts, countedAt } = await surveyCounts(survey.id);
     const all = withRates(survey, counts);
     let table = all.filter(
       (row) =>
@@ -99,13 +103,14 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
     });
   });
 
-  router.get('/staff/monitoring/:survey/export.csv', allow('administrator', 'inspector'), (request: Request, response: Response) => {
+  router.get('/staff/monitoring/:survey/export.csv', allow('administrator', 'inspector'), async (request: Request, response: Response) => {
     const survey = surveyFor(request);
+    // a download is counted afresh, not taken from the dashboard's shared counts
+    const counts = await agencyGroupCounts(read, survey.id, null);
     appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'monitoring.export', detail: { survey: survey.code } });
     response.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="monitoring-${survey.code}.csv"`);
     response.write('\uFEFF' + csvLine(['agency', 'name', 'group', 'respondents', 'invited', 'delivered', 'failed', 'bounced', 'opted_out', 'opened', 'started', 'completed', 'response_rate', 'min_responses']));
-    // a download is counted afresh, not taken from the dashboard's shared counts
-    for (const row of withRates(survey, agencyGroupCounts(db, survey.id, null))) {
+    for (const row of withRates(survey, counts)) {
       response.write(csvLine([row.agencyCode, row.agencyName, row.group, row.respondents, row.invited, row.delivered, row.failed, row.bounced, row.optedOut, row.opened, row.started, row.completed, row.rate, row.minResponses]));
     }
     response.end();
@@ -120,11 +125,16 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
     return { survey, agency };
   }
 
-  router.get('/staff/monitoring/:survey/agencies/:code', allow(), (request: Request, response: Response) => {
+  router.get('/staff/monitoring/:survey/agencies/:code', allow(), async (request: Request, response: Response) => {
     const { survey, agency } = agencyFor(request, response);
     const { t, language } = staffTranslator(request, response);
-    const perDay = completionsPerDay(db, survey.id, agency.id);
-    const paging = pageOf(countNonResponders(db, survey.id, agency.id), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
+    const paging = pageOf(await countNonResponders(read, survey.id, agency.id), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
+    const [perDay, groups, units, shownNonResponders] = await Promise.all([
+      completionsPerDay(read, survey.id, agency.id),
+      agencyGroupCounts(read, survey.id, agency.code),
+      unitCounts(read, survey.id, agency.id),
+      nonResponders(read, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }),
+    ]);
     response.render('monitoring/agency', {
       t,
       language,
@@ -133,8 +143,8 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
       survey,
       agency,
       surveyTitle: localize(survey.definition.title, language),
-      groups: withRates(survey, agencyGroupCounts(db, survey.id, agency.code)),
-      units: unitCounts(db, survey.id, agency.id).map((unit) => ({ ...unit, rate: responseRate(unit) })),
+      groups: withRates(survey, groups),
+      units: units.map((unit) => ({ ...unit, rate: responseRate(unit) })),
       perDay,
       perDayChart: lineChart({
         title: t('monitor.per_day'),
@@ -142,7 +152,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings):
         points: perDay.map((day) => ({ label: day.day.slice(5), value: day.completed })),
         format: (value) => String(value),
       }),
-      nonResponders: nonResponders(db, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }),
+      nonResponders: shownNonResponders,
       paging,
       hrefFor: (page: number) => pageHref(`/staff/monitoring/${survey.code}/agencies/${agency.code}`, {}, page),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,

@@ -1,6 +1,14 @@
 import { BEST_DELIVERY_STATE, deliveryStateCte } from '../invitations/outboxStore.js';
 import { statement, type Db } from '../platform/db.js';
 
+/** Runs one SELECT and gives its rows: on the reader thread in the server (platform/readerThread.ts),
+ * on a connection directly elsewhere (`readOn`). Every query here is a read. */
+export type ReadRows = <Row>(sql: string, parameters: unknown[]) => Promise<Row[]>;
+
+export function readOn(db: Db): ReadRows {
+  return async <Row>(sql: string, parameters: unknown[]) => statement(db, sql).all(...parameters) as Row[];
+}
+
 /** Counts for the monitoring dashboard, from invitations and messages only: never from answers. */
 export interface FunnelCounts {
   respondents: number;
@@ -36,9 +44,8 @@ const FUNNEL = `COUNT(*) AS respondents,
 
 /** All agencies, or one: its own SQL text, so that SQLite starts from that agency and its
  * respondents (an "(? IS NULL OR code = ?)" condition would scan every invitation of the survey). */
-export function agencyGroupCounts(db: Db, surveyId: number, agencyCode: string | null = null): AgencyGroupRow[] {
-  return statement(
-    db,
+export function agencyGroupCounts(read: ReadRows, surveyId: number, agencyCode: string | null = null): Promise<AgencyGroupRow[]> {
+  return read<AgencyGroupRow>(
     `${deliveryStateCte(agencyCode === null ? 'survey' : 'agencyCode')}
      SELECT a.code AS agencyCode, a.name AS agencyName, a.kind, p.code AS parentCode, r.group_code AS "group", ${FUNNEL}
        FROM invitations i
@@ -49,12 +56,12 @@ export function agencyGroupCounts(db: Db, surveyId: number, agencyCode: string |
       WHERE i.survey_id = ?${agencyCode === null ? '' : ' AND r.survey_id = ? AND a.code = ?'}
       GROUP BY a.id, r.group_code
       ORDER BY a.code, r.group_code`,
-  ).all(...(agencyCode === null ? [surveyId, surveyId] : [surveyId, agencyCode, surveyId, surveyId, agencyCode])) as AgencyGroupRow[];
+    agencyCode === null ? [surveyId, surveyId] : [surveyId, agencyCode, surveyId, surveyId, agencyCode],
+  );
 }
 
-export function unitCounts(db: Db, surveyId: number, agencyId: number): (FunnelCounts & { unit: string | null })[] {
-  return statement(
-    db,
+export function unitCounts(read: ReadRows, surveyId: number, agencyId: number): Promise<(FunnelCounts & { unit: string | null })[]> {
+  return read<FunnelCounts & { unit: string | null }>(
     `${deliveryStateCte('agency')}
      SELECT u.name AS unit, ${FUNNEL}
        FROM invitations i
@@ -64,17 +71,18 @@ export function unitCounts(db: Db, surveyId: number, agencyId: number): (FunnelC
       WHERE r.survey_id = ? AND r.agency_id = ?
       GROUP BY r.unit_id
       ORDER BY u.name IS NULL, u.name`,
-  ).all(surveyId, agencyId, surveyId, agencyId) as (FunnelCounts & { unit: string | null })[];
+    [surveyId, agencyId, surveyId, agencyId],
+  );
 }
 
-export function completionsPerDay(db: Db, surveyId: number, agencyId: number): { day: string; completed: number }[] {
-  return statement(
-    db,
+export function completionsPerDay(read: ReadRows, surveyId: number, agencyId: number): Promise<{ day: string; completed: number }[]> {
+  return read<{ day: string; completed: number }>(
     `SELECT i.completed_on AS day, COUNT(*) AS completed
        FROM invitations i JOIN respondents r ON r.id = i.respondent_id
       WHERE r.survey_id = ? AND r.agency_id = ? AND i.completed_on IS NOT NULL
       GROUP BY i.completed_on ORDER BY i.completed_on`,
-  ).all(surveyId, agencyId) as { day: string; completed: number }[];
+    [surveyId, agencyId],
+  );
 }
 
 export interface NonResponder {
@@ -90,22 +98,20 @@ export interface NonResponder {
 }
 
 /** How many of an agency's respondents have not answered yet. */
-export function countNonResponders(db: Db, surveyId: number, agencyId: number): number {
-  return statement(
-    db,
-    `SELECT COUNT(*) FROM invitations i JOIN respondents r ON r.id = i.respondent_id
+export async function countNonResponders(read: ReadRows, surveyId: number, agencyId: number): Promise<number> {
+  const [row] = await read<{ count: number }>(
+    `SELECT COUNT(*) AS count FROM invitations i JOIN respondents r ON r.id = i.respondent_id
       WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'`,
-  )
-    .pluck()
-    .get(surveyId, agencyId) as number;
+    [surveyId, agencyId],
+  );
+  return row!.count;
 }
 
 /** Who has not answered yet, for the liaison to chase: names and channels, never answers. One
  * page at a time: a large ministry has tens of thousands at the start of a round. The page is
  * chosen first, so that delivery states and reminder counts are looked up for its rows only. */
-export function nonResponders(db: Db, surveyId: number, agencyId: number, page: { limit: number; offset: number }): NonResponder[] {
-  const rows = statement(
-    db,
+export async function nonResponders(read: ReadRows, surveyId: number, agencyId: number, page: { limit: number; offset: number }): Promise<NonResponder[]> {
+  const rows = await read<Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number }>(
     `WITH shown AS (
        SELECT i.id AS invitation_id
          FROM invitations i
@@ -124,6 +130,7 @@ export function nonResponders(db: Db, surveyId: number, agencyId: number, page: 
        JOIN respondents r ON r.id = i.respondent_id
        LEFT JOIN agency_units u ON u.id = r.unit_id
       ORDER BY r.group_code, u.name, r.name, r.id`,
-  ).all(surveyId, agencyId, page.limit, page.offset) as (Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number })[];
+    [surveyId, agencyId, page.limit, page.offset],
+  );
   return rows.map((row) => ({ ...row, optedOut: row.optedOut === 1, opened: row.opened === 1 }));
 }

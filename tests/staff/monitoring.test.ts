@@ -6,7 +6,7 @@ import { importRespondents } from '../../server/respondents/service.js';
 import { queueMessage } from '../../server/invitations/outboxStore.js';
 import { optOutInvitation } from '../../server/invitations/sending.js';
 import { sharedSurveyCounts } from '../../server/monitoring/sharedCounts.js';
-import { agencyGroupCounts } from '../../server/monitoring/store.js';
+import { agencyGroupCounts, readOn } from '../../server/monitoring/store.js';
 import { responseRate } from '../../server/monitoring/rates.js';
 import { addStaff } from '../../server/staff/service.js';
 import { completeInternalAnswers, createWorld, type World, signInStaff, TEST_SECRET } from '../helpers.js';
@@ -41,9 +41,9 @@ afterEach(() => world.cleanup());
 
 
 describe('monitoring figures', () => {
-  it('counts every state of the fixture and computes the response rate from invitations only', () => {
+  it('counts every state of the fixture and computes the response rate from invitations only', async () => {
     const surveyId = world.db.prepare(`SELECT id FROM surveys`).pluck().get() as number;
-    const rows = agencyGroupCounts(world.db, surveyId);
+    const rows = await agencyGroupCounts(readOn(world.db), surveyId);
     expect(rows.map(({ agencyCode, group, respondents, invited, delivered, failed, bounced, optedOut, opened, started, completed }) => ({ agencyCode, group, respondents, invited, delivered, failed, bounced, optedOut, opened, started, completed }))).toEqual([
       { agencyCode: 'KOTA-B', group: 'internal', respondents: 1, invited: 1, delivered: 0, failed: 0, bounced: 0, optedOut: 0, opened: 1, started: 1, completed: 1 },
       { agencyCode: 'PROV-A', group: 'external', respondents: 1, invited: 0, delivered: 0, failed: 0, bounced: 0, optedOut: 0, opened: 0, started: 0, completed: 0 },
@@ -55,27 +55,52 @@ describe('monitoring figures', () => {
     expect(responseRate(rows[0]!)).toBe(1);
   });
 
-  it('costly survey-wide counts are shared between viewers for 15 s and carry the time they were counted; cheap ones stay live', () => {
+  it('costly survey-wide counts are shared between viewers for 15 s and carry the time they were counted; cheap ones stay live', async () => {
     const surveyId = world.db.prepare(`SELECT id FROM surveys`).pluck().get() as number;
-    const completedInProvA = (rows: ReturnType<typeof agencyGroupCounts>) => rows.find((row) => row.agencyCode === 'PROV-A' && row.group === 'internal')!.completed;
+    const completedInProvA = (rows: Awaited<ReturnType<typeof agencyGroupCounts>>) => rows.find((row) => row.agencyCode === 'PROV-A' && row.group === 'internal')!.completed;
+    const count = (id: number) => agencyGroupCounts(readOn(world.db), id);
     let elapsed = 0;
     // each computation "takes" 300 ms on this stopwatch; the clock says when
-    const costly = sharedSurveyCounts(world.db, world.clock, { elapsedMs: () => (elapsed += 300) });
-    const cheap = sharedSurveyCounts(world.db, world.clock, { elapsedMs: () => 0 });
-    const first = costly(surveyId);
+    const costly = sharedSurveyCounts(count, world.clock, { elapsedMs: () => (elapsed += 300) });
+    const cheap = sharedSurveyCounts(count, world.clock, { elapsedMs: () => 0 });
+    const first = await costly(surveyId);
     expect(completedInProvA(first.rows)).toBe(1);
-    cheap(surveyId);
+    await cheap(surveyId);
     const countedAt = world.clock.now();
     submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Budi')!, completeInternalAnswers());
     world.clock.advance(14_999);
-    const shared = costly(surveyId);
+    const shared = await costly(surveyId);
     expect(completedInProvA(shared.rows)).toBe(1);
     expect(shared.countedAt).toEqual(countedAt);
-    expect(completedInProvA(cheap(surveyId).rows)).toBe(2);
+    expect(completedInProvA((await cheap(surveyId)).rows)).toBe(2);
     world.clock.advance(1);
-    const recounted = costly(surveyId);
+    const recounted = await costly(surveyId);
     expect(completedInProvA(recounted.rows)).toBe(2);
     expect(recounted.countedAt).toEqual(world.clock.now());
+  });
+
+  it('viewers arriving while the counts run wait for that count instead of starting another', async () => {
+    const surveyId = world.db.prepare(`SELECT id FROM surveys`).pluck().get() as number;
+    let counts = 0;
+    let finish!: () => void;
+    const shared = sharedSurveyCounts(
+      (id) => {
+        counts++;
+        return new Promise((resolve) => (finish = () => resolve(agencyGroupCounts(readOn(world.db), id))));
+      },
+      world.clock,
+    );
+    const viewers = [shared(surveyId), shared(surveyId), shared(surveyId)];
+    expect(counts).toBe(1);
+    finish();
+    const seen = await Promise.all(viewers);
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[2]).toBe(seen[0]);
+    // a fast count is not kept: the next viewer counts again
+    const next = shared(surveyId);
+    expect(counts).toBe(2);
+    finish();
+    await next;
   });
 
   it('the dashboard shows them, sorts by the lowest rate, filters, and exports; it refreshes itself', async () => {
