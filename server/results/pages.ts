@@ -14,7 +14,7 @@ import { requireSurvey } from '../surveys/service.js';
 import { listSurveys, type SurveyRecord } from '../surveys/store.js';
 import { canSeeAgency, canSeeResults } from './access.js';
 import { barChart, lineChart } from './charts.js';
-import { addCorrection, cachedResults, countFlaggedResponses, listFlaggedResponses, resultsCsvRows, reviewResponse, type ResultsDocument } from './service.js';
+import { addCorrection, cachedResults, countFlaggedResponses, listFlaggedResponses, resultsCsvRows, reviewResponse, writeResultsXlsx, type ResultsDocument } from './service.js';
 import { findAgencyByCode } from '../agencies/store.js';
 import { iterateScoredResponses, listSurveyAgencies, listSurveyVersions, unitCompletions } from './store.js';
 
@@ -274,12 +274,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
       return void response.end();
     }
     response.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    const { default: ExcelJS } = await import('exceljs'); // loaded on first use (~30 MB)
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: response });
-    const sheet = workbook.addWorksheet(survey.code.slice(0, 31));
-    for (const row of rows) sheet.addRow(row).commit();
-    sheet.commit();
-    await workbook.commit();
+    await writeResultsXlsx(response, survey.code, rows);
   });
 
   return router;
