@@ -4,9 +4,10 @@ import { listAgencies } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { ValidationError } from '../platform/errors.js';
+import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import { allow, currentStaff, staffTranslator, verifyCsrf } from './http.js';
 import { addStaff } from './service.js';
-import { appendAudit, listAudit, listStaff, setStaffDisabled, STAFF_ROLES } from './store.js';
+import { appendAudit, countStaff, findStaffById, listAudit, listStaff, setStaffDisabled, STAFF_ROLES } from './store.js';
 
 /** Administrators only: the audit log and staff accounts. */
 const PAGE_SIZE = 50;
@@ -33,14 +34,25 @@ export function adminPages(db: Db, clock: Clock): Router {
     });
   });
 
+  const usersQuery = z.object({ q: z.string().max(100).optional().catch(undefined), page: pageParameter });
+
   function renderUsers(request: Request, response: Response, status = 200, feedback: { message?: string; errors?: { field: string; message: string }[] } = {}) {
     const { t, language } = staffTranslator(request, response);
+    // the list shown is kept after a change: the row forms post to the same address, query included
+    const shown = usersQuery.parse(request.query);
+    const search = shown.q?.trim() || undefined;
+    const paging = pageOf(countStaff(db, search), shown.page, PAGE_SIZE);
+    const hrefFor = (page: number) => pageHref('/staff/users', { q: search }, page);
     response.status(status).render('staff/users', {
       t,
       language,
       staff: currentStaff(response)!,
       wide: true,
-      users: listStaff(db),
+      users: listStaff(db, { search, limit: paging.perPage, offset: paging.offset }),
+      search,
+      paging,
+      hrefFor,
+      listQuery: hrefFor(paging.page).slice('/staff/users'.length),
       agencies: listAgencies(db),
       roles: STAFF_ROLES,
       message: feedback.message,
@@ -69,7 +81,7 @@ export function adminPages(db: Db, clock: Clock): Router {
     const change = String(request.params.change);
     const userId = Number(request.params.id);
     if (!['disable', 'enable'].includes(change) || !Number.isInteger(userId)) return renderUsers(request, response, 404);
-    const target = listStaff(db).find((user) => user.id === userId);
+    const target = findStaffById(db, userId);
     // an administrator cannot lock themselves out
     if (!target || target.id === currentStaff(response)!.id) return renderUsers(request, response, 422, { errors: [{ field: 'account', message: 'not possible for this account' }] });
     setStaffDisabled(db, userId, change === 'disable' ? clock.now().toISOString() : null);

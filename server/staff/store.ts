@@ -83,8 +83,27 @@ export function listAudit(db: Db, filter: { action?: string; actor?: string; bef
   ).all(filter.action ?? null, filter.action ?? null, filter.actor ?? null, filter.actor ?? null, filter.beforeId ?? null, filter.beforeId ?? null, filter.limit) as AuditEntry[];
 }
 
-export function listStaff(db: Db): Omit<StaffUser, 'passwordHash'>[] {
-  return (statement(db, `${SELECT_USER} ORDER BY u.email`).all() as StaffUser[]).map(({ passwordHash: _omitted, ...user }) => user);
+export function findStaffById(db: Db, id: number): StaffUser | undefined {
+  return statement(db, `${SELECT_USER} WHERE u.id = ?`).get(id) as StaffUser | undefined;
+}
+
+// a part of the email or of the agency code, typed as is (LIKE's own wildcards are taken literally)
+const STAFF_SEARCH = `(? IS NULL OR u.email LIKE '%' || ? || '%' ESCAPE '\\' OR a.code LIKE '%' || ? || '%' ESCAPE '\\')`;
+const likeText = (search: string | undefined) => (search ? search.replace(/[\\%_]/g, (character) => `\\${character}`) : null);
+
+export function countStaff(db: Db, search?: string): number {
+  const text = likeText(search);
+  return statement(db, `SELECT COUNT(*) FROM staff_users u LEFT JOIN agencies a ON a.id = u.agency_id WHERE ${STAFF_SEARCH}`)
+    .pluck()
+    .get(text, text, text) as number;
+}
+
+/** Staff accounts by email, one page of them (a national round has a liaison per agency). */
+export function listStaff(db: Db, options: { search?: string; limit?: number; offset?: number } = {}): Omit<StaffUser, 'passwordHash'>[] {
+  const text = likeText(options.search);
+  return (statement(db, `${SELECT_USER} WHERE ${STAFF_SEARCH} ORDER BY u.email LIMIT ? OFFSET ?`).all(text, text, text, options.limit ?? -1, options.offset ?? 0) as StaffUser[]).map(
+    ({ passwordHash: _omitted, ...user }) => user,
+  );
 }
 
 export function setStaffDisabled(db: Db, userId: number, disabledAt: string | null): boolean {

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addStaff } from '../../server/staff/service.js';
+import { insertStaff } from '../../server/staff/store.js';
 import { createWorld, postLogin, type World, signInStaff } from '../helpers.js';
 
 let world: World;
@@ -29,6 +30,33 @@ describe('staff accounts in the browser', () => {
     const adminId = world.db.prepare(`SELECT id FROM staff_users WHERE email = 'admin@example.id'`).pluck().get();
     await agent.post(`/staff/users/${adminId}/disable`).type('form').send({ _csrf: csrf }).expect(422);
     expect(world.db.prepare(`SELECT action FROM audit_log WHERE action IN ('staff.add', 'staff.disable') ORDER BY id`).pluck().all()).toEqual(['staff.add', 'staff.add', 'staff.add', 'staff.disable']);
+  });
+
+  it('a national number of accounts is listed 50 at a time and searched by email or agency code; a change keeps the page shown', async () => {
+    // a liaison per agency of a national round (stored directly: hashing 120 passwords proves nothing here)
+    const emails = Array.from({ length: 120 }, (_, index) => `liaison-${String(index).padStart(3, '0')}@example.id`);
+    for (const email of emails) insertStaff(world.db, { email, role: 'inspector', agencyId: null, passwordHash: 'x', language: 'id' }, world.clock.now().toISOString());
+    const { agent, csrf } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    const listed = (text: string) => [...text.matchAll(/<tr><td>([^<]+@example\.id)<\/td>/g)].map((match) => match[1]);
+    const first = await agent.get('/staff/users').expect(200);
+    expect(listed(first.text)).toEqual(['admin@example.id', 'inspektur@example.id', ...emails.slice(0, 48)]);
+    expect(first.text).toContain('1–50 dari 122 · halaman 1 dari 3');
+    const searched = await agent.get('/staff/users?q=LIAISON-01').expect(200);
+    expect(listed(searched.text)).toEqual(emails.slice(10, 20));
+    expect(searched.text).not.toContain('class="pager"');
+    const kotaB = world.db.prepare(`SELECT id FROM agencies WHERE code = 'KOTA-B'`).pluck().get() as number;
+    insertStaff(world.db, { email: 'penghubung@kotab.go.id', role: 'liaison', agencyId: kotaB, passwordHash: 'x', language: 'id' }, world.clock.now().toISOString());
+    expect((await agent.get('/staff/users?q=kota-b').expect(200)).text).toMatch(/<tr><td>penghubung@kotab\.go\.id<\/td><td>[^<]+<\/td><td>KOTA-B<\/td>/);
+    // LIKE's wildcards are taken literally
+    for (const wildcard of ['%', '_']) expect((await agent.get(`/staff/users?q=${encodeURIComponent(wildcard)}`).expect(200)).text).toContain('Tidak ada akun yang cocok.');
+    const second = await agent.get('/staff/users?q=liaison&page=2').expect(200);
+    expect(listed(second.text)).toEqual(emails.slice(50, 100));
+    const targetId = world.db.prepare(`SELECT id FROM staff_users WHERE email = ?`).pluck().get(emails[60]);
+    expect(second.text).toContain(`action="/staff/users/${targetId}/disable?q=liaison&amp;page=2"`);
+    const changed = await agent.post(`/staff/users/${targetId}/disable?q=liaison&page=2`).type('form').send({ _csrf: csrf }).expect(200);
+    expect(listed(changed.text)).toEqual(emails.slice(50, 100));
+    expect(changed.text).toContain('51–100 dari 120 · halaman 2 dari 3'); // the liaison's email does not say "liaison"
+    expect(world.db.prepare(`SELECT disabled_at IS NOT NULL FROM staff_users WHERE id = ?`).pluck().get(targetId)).toBe(1);
   });
 
   it('the audit log is for administrators, filterable, and never holds passwords or tokens', async () => {

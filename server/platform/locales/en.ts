@@ -261,6 +261,8 @@ export const en: Record<MessageKey, string> = {
   'paging.last': "Last »",
   'paging.position': "{first}–{last} of {total} · page {page} of {pages}",
   'users.title': "Staff accounts",
+  'users.search': "Search email or agency code",
+  'users.none': "No matching account.",
   'users.role': "Role",
   'users.agency': "Agency (liaison)",
   'users.status': "Status",

@@ -260,6 +260,8 @@ export const id = {
   'paging.last': "Terakhir »",
   'paging.position': "{first}–{last} dari {total} · halaman {page} dari {pages}",
   'users.title': "Akun petugas",
+  'users.search': "Cari email atau kode instansi",
+  'users.none': "Tidak ada akun yang cocok.",
   'users.role': "Peran",
   'users.agency': "Instansi (penghubung)",
   'users.status': "Status",
