@@ -145,6 +145,19 @@ export interface ImportReport {
   warnings: string[];
 }
 
+/** At most `limit` problems to show on a page, with how many more there are per column: a national
+ * file with one systematic mistake has a problem on every one of its 100,000 lines, and listing them
+ * all made a page of megabytes that says no more than the counts do. */
+export function problemsToShow(problems: RowProblem[], limit: number): { shown: RowProblem[]; more: number; byColumn: { column: string; count: number }[] } {
+  const counts = new Map<string, number>();
+  for (const problem of problems) counts.set(problem.column, (counts.get(problem.column) ?? 0) + 1);
+  return {
+    shown: problems.slice(0, limit),
+    more: Math.max(0, problems.length - limit),
+    byColumn: [...counts].map(([column, count]) => ({ column, count })).sort((a, b) => b.count - a.count || a.column.localeCompare(b.column)),
+  };
+}
+
 export function emptyReport(): ImportReport {
   return { rows: 0, stored: 0, updated: 0, duplicates: 0, rejected: 0, errors: [], duplicateLines: [], warnings: [] };
 }

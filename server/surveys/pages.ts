@@ -7,7 +7,10 @@ import { queueInvitations } from '../invitations/sending.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError, InputError, ValidationError } from '../platform/errors.js';
-import { formatProblem, type ImportReport } from '../platform/tabular.js';
+import { formatProblem, problemsToShow, type ImportReport } from '../platform/tabular.js';
+
+// the first problems of an import report; the rest are counted per column
+const PROBLEMS_SHOWN = 200;
 import { readUpload, type Upload } from '../platform/upload.js';
 import { importRespondents } from '../respondents/service.js';
 import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf, type SignedInStaff } from '../staff/http.js';
@@ -64,7 +67,18 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
 
   function renderReport(request: Request, response: Response, backHref: string, report: ImportReport | null, refused?: string) {
     const { t, language } = staffTranslator(request, response);
-    response.status(refused ? 422 : 200).render('manage/report', { t, language, staff: currentStaff(response)!, wide: true, report, refused, backHref, formatProblem });
+    response.status(refused ? 422 : 200).render('manage/report', {
+      t,
+      language,
+      staff: currentStaff(response)!,
+      wide: true,
+      report,
+      errors: report ? problemsToShow(report.errors, PROBLEMS_SHOWN) : null,
+      duplicates: report ? problemsToShow(report.duplicateLines, PROBLEMS_SHOWN) : null,
+      refused,
+      backHref,
+      formatProblem,
+    });
   }
 
   router.get('/staff/surveys/:survey/manage', allow('administrator', 'liaison'), (request, response) => {

@@ -59,6 +59,21 @@ describe('survey management in the browser', () => {
     expect(world.db.prepare(`SELECT name FROM respondents WHERE name IN ('Hana', 'Iwan')`).pluck().all()).toEqual(['Hana']);
   });
 
+  it('a file with a mistake on every line: the report shows the first 200 problems and counts the rest per column', async () => {
+    const admin = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    // 5,000 rows of an agency that is not registered, 3 with a bad email too, and 2 good ones
+    const rows = Array.from({ length: 5000 }, (_, index) => `KAB-X,internal,Orang ${index},${index < 3 ? 'bukan-email' : `orang${index}@example.id`}`);
+    const file = 'agency_code,group,name,email\n' + rows.join('\n') + '\nKOTA-B,internal,Hana,hana@example.id\nKOTA-B,internal,Hana,hana@example.id\n';
+    const report = await admin.agent.post('/staff/surveys/SPI-TEST/respondents').field('_csrf', admin.csrf).attach('file', Buffer.from(file), 'respondents.csv').expect(200);
+    expect(report.text).toContain('5002 baris dibaca: 1 disimpan, 0 diperbarui, 1 duplikat, 5000 ditolak.');
+    expect(report.text).toContain('Per kolom: agency_code: 5.000, email: 3.');
+    expect([...report.text.matchAll(/<li>line \d+, column/g)]).toHaveLength(200 + 1); // 200 rejected lines and the one duplicate
+    expect(report.text).toContain('line 2, column agency_code: no agency with code &#34;KAB-X&#34; is registered');
+    expect(report.text).toContain('… dan 4.803 masalah lagi.'); // 5,003 problems: three lines have two
+    expect(report.text.length).toBeLessThan(60_000);
+    expect(world.db.prepare(`SELECT COUNT(*) FROM respondents WHERE name = 'Hana'`).pluck().get()).toBe(1);
+  });
+
   it('sends invitations: count and a rendered preview (link masked) first, then queued after confirmation', async () => {
     const admin = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     await admin.agent.get('/staff/surveys/SPI-TEST/invitations').expect(409); // not open yet

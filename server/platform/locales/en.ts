@@ -298,6 +298,8 @@ export const en: Record<MessageKey, string> = {
   'manage.report_summary': "{rows} rows read: {stored} stored, {updated} updated, {duplicates} duplicates, {rejected} rejected.",
   'manage.report_errors': "Rejected rows",
   'manage.report_duplicates': "Duplicates (not stored again)",
+  'manage.report_by_column': "Per column: {columns}.",
+  'manage.report_more': "… and {count} more problems. Fix the above and upload the same file again: nothing is stored twice.",
   'manage.refused': "The file was refused whole; nothing was stored.",
   'manage.back': "Back",
   'manage.invitations': "Send invitations",

@@ -297,6 +297,8 @@ export const id = {
   'manage.report_summary': "{rows} baris dibaca: {stored} disimpan, {updated} diperbarui, {duplicates} duplikat, {rejected} ditolak.",
   'manage.report_errors': "Baris yang ditolak",
   'manage.report_duplicates': "Duplikat (tidak disimpan lagi)",
+  'manage.report_by_column': "Per kolom: {columns}.",
+  'manage.report_more': "… dan {count} masalah lagi. Perbaiki yang di atas lalu unggah lagi berkas yang sama: tidak ada yang disimpan dua kali.",
   'manage.refused': "Berkas ditolak seluruhnya; tidak ada yang disimpan.",
   'manage.back': "Kembali",
   'manage.invitations': "Kirim undangan",
