@@ -33,7 +33,7 @@ export interface AppDependencies {
   logger: Logger;
   /** rate limits of the token endpoints; tests lower them */
   tokenLimits?: TokenGuardLimits;
-  /** where long reads run (the national dashboard's counts); without one, on the server thread */
+  /** where long reads run (the monitoring counts, the results document); without one, on the server thread */
   reader?: ReaderThread;
 }
 
@@ -95,7 +95,7 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(staffRoutes(db, clock, config.PUBLIC_URL.startsWith('https:')));
   app.use(adminPages(db, clock));
   app.use(managePages(db, clock, { secretKey: dependencies.secretKey, compose: composeSettings, whatsappConfigured: whatsappConfigured(config) }));
-  app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL }));
+  app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL }, dependencies.reader));
   app.use(monitoringPages(db, clock, composeSettings, dependencies.reader));
 
   app.use((_request, _response, next) => next(new NotFoundError()));

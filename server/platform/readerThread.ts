@@ -17,10 +17,22 @@ import type { Logger } from './logger.js';
  * checkpoint thread, so the same code runs under node, tsx and vitest). Should the worker fail,
  * reads run on the server's connection again, as before.
  */
+export interface Query {
+  sql: string;
+  parameters: unknown[];
+}
+
 export interface ReaderThread {
   /** the rows of one SELECT, read on the worker's connection */
   all<Row>(sql: string, parameters: unknown[]): Promise<Row[]>;
+  /** the rows of several SELECTs, all read in one transaction: one consistent state of the database */
+  snapshot(queries: Query[]): Promise<unknown[][]>;
   stop(): Promise<void>;
+}
+
+/** `snapshot` on a connection directly (the fallback, the CLI, tests). */
+export function snapshotOn(db: Db, queries: Query[]): unknown[][] {
+  return db.transaction(() => queries.map((query) => db.prepare(query.sql).all(...query.parameters)))();
 }
 
 const workerSource = `
@@ -36,10 +48,14 @@ parentPort.on('message', (message) => {
     parentPort.close();
     return;
   }
+  const rowsOf = (query) => {
+    let statement = statements.get(query.sql);
+    if (!statement) statements.set(query.sql, (statement = db.prepare(query.sql)));
+    return statement.all(...query.parameters);
+  };
   try {
-    let statement = statements.get(message.sql);
-    if (!statement) statements.set(message.sql, (statement = db.prepare(message.sql)));
-    parentPort.postMessage({ id: message.id, rows: statement.all(...message.parameters) });
+    const rows = message.queries ? db.transaction(() => message.queries.map(rowsOf))() : rowsOf(message);
+    parentPort.postMessage({ id: message.id, rows });
   } catch (error) {
     parentPort.postMessage({ id: message.id, error: String(error && error.message || error) });
   }
@@ -47,14 +63,13 @@ parentPort.on('message', (message) => {
 `;
 
 export function startReaderThread(db: Db, logger: Logger): ReaderThread {
-  const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void; sql: string; parameters: unknown[] }>();
+  // a read waiting for the worker, and how to answer it here should the worker fail
+  const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void; readHere: () => unknown[] }>();
   let worker: Worker | undefined;
   let nextId = 0;
   let failed = false;
   let stopping = false;
 
-  // on the server's connection, as before this thread existed
-  const readHere = (sql: string, parameters: unknown[]) => db.prepare(sql).all(...parameters);
   const fallBack = (reason: unknown) => {
     if (stopping || failed) return;
     failed = true;
@@ -62,7 +77,7 @@ export function startReaderThread(db: Db, logger: Logger): ReaderThread {
     for (const [id, read] of pending) {
       pending.delete(id);
       try {
-        read.resolve(db.open ? readHere(read.sql, read.parameters) : []);
+        read.resolve(db.open ? read.readHere() : []);
       } catch (error) {
         read.reject(error as Error);
       }
@@ -92,17 +107,22 @@ export function startReaderThread(db: Db, logger: Logger): ReaderThread {
     return worker;
   };
 
+  /** Sends one read to the worker; `readHere` answers it on the server's connection instead, as
+   * before this thread existed, once the worker has failed. */
+  const send = <Rows extends unknown[]>(message: Query | { queries: Query[] }, readHere: () => Rows): Promise<Rows> => {
+    if (failed) return Promise.resolve(readHere());
+    return new Promise<Rows>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject, readHere });
+      const thread = started();
+      thread.ref();
+      thread.postMessage({ id, ...message });
+    });
+  };
+
   return {
-    all: <Row>(sql: string, parameters: unknown[]) => {
-      if (failed) return Promise.resolve(readHere(sql, parameters) as Row[]);
-      return new Promise<Row[]>((resolve, reject) => {
-        const id = nextId++;
-        pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject, sql, parameters });
-        const thread = started();
-        thread.ref();
-        thread.postMessage({ id, sql, parameters });
-      });
-    },
+    all: <Row>(sql: string, parameters: unknown[]) => send({ sql, parameters }, () => db.prepare(sql).all(...parameters) as Row[]),
+    snapshot: (queries: Query[]) => send({ queries }, () => snapshotOn(db, queries)),
     stop: () =>
       new Promise<void>((resolve) => {
         stopping = true;

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { csvLine } from '../platform/csv.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
+import type { ReaderThread } from '../platform/readerThread.js';
 import { AppError, NotFoundError } from '../platform/errors.js';
 import { z } from 'zod';
 import { numberFormat, type Translate } from '../platform/i18n.js';
@@ -25,7 +26,7 @@ export function formatNumber(value: number | null | undefined, language: string)
   return numberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
 }
 
-export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }): Router {
+export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }, reader?: ReaderThread): Router {
   const router = Router();
 
   function visibleSurvey(request: Request, response: Response): SurveyRecord {
@@ -51,12 +52,12 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     };
   }
 
-  router.get('/staff/results/:survey', allow(), (request: Request, response: Response) => {
+  router.get('/staff/results/:survey', allow(), async (request: Request, response: Response) => {
     const survey = visibleSurvey(request, response);
     const staff = currentStaff(response)!;
     if (staff.role === 'liaison') return response.redirect(303, `/staff/results/${survey.code}/agencies/${staff.agencyCode}`);
     const locals = common(request, response, survey);
-    const document = cachedResults(db, clock, survey.code);
+    const document = await cachedResults(db, clock, survey.code, reader);
     const agencies = listSurveyAgencies(db, survey.id);
     const kindOf = new Map(agencies.map((agency) => [agency.code, agency]));
     const kind = typeof request.query.kind === 'string' ? request.query.kind : '';
@@ -94,11 +95,11 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     });
   });
 
-  function agencyContext(request: Request, response: Response) {
+  async function agencyContext(request: Request, response: Response) {
     const survey = visibleSurvey(request, response);
     const code = String(request.params.code);
     if (!canSeeAgency(currentStaff(response)!, code)) throw new ForbiddenError();
-    const document = cachedResults(db, clock, survey.code);
+    const document = await cachedResults(db, clock, survey.code, reader);
     const agency = document.agencies.find((candidate) => candidate.code.toLowerCase() === code.toLowerCase());
     if (!agency) throw new NotFoundError(`No agency ${code} in survey ${survey.code}`);
     return { survey, document, agency };
@@ -121,22 +122,21 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     return new Map([...sums].map(([key, sum]) => [key, sum.sum / sum.n]));
   }
 
-  router.get('/staff/results/:survey/agencies/:code', allow(), (request: Request, response: Response) => {
-    const { survey, document, agency } = agencyContext(request, response);
+  router.get('/staff/results/:survey/agencies/:code', allow(), async (request: Request, response: Response) => {
+    const { survey, document, agency } = await agencyContext(request, response);
     const locals = common(request, response, survey);
     const t: Translate = locals.t;
     const means = nationalDimensionMeans(document);
     const staff = currentStaff(response)!;
 
     // Trend: every round this staff member may see that holds the same agency code.
-    const trend = listSurveys(db)
-      .filter((round) => canSeeResults(staff, round.status))
-      .sort((a, b) => a.opensOn.localeCompare(b.opensOn))
-      .map((round) => {
-        const roundAgency = round.id === survey.id ? agency : cachedResults(db, clock, round.code).agencies.find((candidate) => candidate.code === agency.code);
-        return roundAgency ? { code: round.code, title: localize(round.definition.title, locals.language), index: roundAgency.index } : null;
-      })
-      .filter((round): round is { code: string; title: string; index: number | null } => round !== null);
+    const trend: { code: string; title: string; index: number | null }[] = [];
+    for (const round of listSurveys(db)
+      .filter((candidate) => canSeeResults(staff, candidate.status))
+      .sort((a, b) => a.opensOn.localeCompare(b.opensOn))) {
+      const roundAgency = round.id === survey.id ? agency : (await cachedResults(db, clock, round.code, reader)).agencies.find((candidate) => candidate.code === agency.code);
+      if (roundAgency) trend.push({ code: round.code, title: localize(round.definition.title, locals.language), index: roundAgency.index });
+    }
     const position = trend.findIndex((round) => round.code === survey.code);
     const previous = position > 0 ? trend[position - 1] : undefined;
     const change = previous && previous.index !== null && agency.index !== null ? agency.index - previous.index : null;
@@ -185,8 +185,8 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     });
   });
 
-  router.get('/staff/results/:survey/agencies/:code/method', allow(), (request: Request, response: Response) => {
-    const { survey, agency } = agencyContext(request, response);
+  router.get('/staff/results/:survey/agencies/:code/method', allow(), async (request: Request, response: Response) => {
+    const { survey, agency } = await agencyContext(request, response);
     const locals = common(request, response, survey);
     response.render('results/method', { ...locals, agency, groups: survey.definition.groups, categories: survey.definition.categories });
   });
@@ -261,7 +261,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     const survey = visibleSurvey(request, response);
     const format = String(request.params.format);
     if (!['csv', 'xlsx', 'json'].includes(format)) throw new NotFoundError('No such export format');
-    const document = cachedResults(db, clock, survey.code);
+    const document = await cachedResults(db, clock, survey.code, reader);
     appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'results.export', detail: { survey: survey.code, format, agencies: document.agencies.length } });
     const fileName = `results-${survey.code}.${format}`;
     response.set('Content-Disposition', `attachment; filename="${fileName}"`);

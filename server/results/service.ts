@@ -8,16 +8,9 @@ import { requireSurvey } from '../surveys/service.js';
 import { findAgencyByCode } from '../agencies/store.js';
 import { insertResponseScores } from '../answering/store.js';
 import { dimensionScoresOf } from '../scoring/index.js';
-import {
-  countUnscoredResponses,
-  dimensionSums,
-  iterateScoredResponses,
-  listCorrections,
-  listSurveyAgencies,
-  listSurveyVersions,
-  markScored,
-  responseCounts,
-} from './store.js';
+import { snapshotOn, type ReaderThread } from '../platform/readerThread.js';
+import type { SurveyRecord } from '../surveys/store.js';
+import { countUnscoredResponses, iterateScoredResponses, listSurveyVersions, markScored, resultsInputQueries, resultsInputsFrom, type ResultsInputs } from './store.js';
 
 /** The results document of interfaces.md §4. Numbers are unrounded. */
 export interface ResultsDocument {
@@ -44,27 +37,37 @@ function scoreOlderResponses(db: Db, surveyId: number): void {
   }).immediate();
 }
 
+/** The document from its inputs (pure): the database has done the heavy part, one GROUP BY over
+ * the stored s(r, d); this folds the sums per agency and group into components and indexes. */
+function resultsFrom(survey: SurveyRecord, inputs: ResultsInputs, computedAt: string): ResultsDocument {
+  const accumulator = new ScoreAccumulator(survey.definition, inputs.versions);
+  for (const agency of inputs.agencies) accumulator.addAgency(agency.id);
+  const sums = new Map<string, { dimension: string; sum: number; n: number }[]>();
+  for (const row of inputs.sums) {
+    const key = `${row.agencyId}|${row.groupCode}`;
+    sums.set(key, [...(sums.get(key) ?? []), { dimension: row.dimension, sum: row.sum, n: row.n }]);
+  }
+  for (const counts of inputs.counts) {
+    accumulator.addAggregate(counts.agencyId, counts.groupCode, counts, sums.get(`${counts.agencyId}|${counts.groupCode}`) ?? []);
+  }
+  const results = inputs.agencies.map((agency) => ({ code: agency.code, name: agency.name, ...accumulator.agencyResult(agency.id, inputs.corrections.get(agency.id) ?? []) }));
+  return { survey: survey.code, computedAt, overall: overallResult(survey.definition, results), agencies: results };
+}
+
 export function computeResults(db: Db, clock: Clock, surveyCode: string): ResultsDocument {
   const survey = requireSurvey(db, surveyCode);
   scoreOlderResponses(db, survey.id);
-  // One read transaction: the sums see one consistent state of the database.
-  return db.transaction(() => {
-    const accumulator = new ScoreAccumulator(survey.definition, listSurveyVersions(db, survey.id));
-    const agencies = listSurveyAgencies(db, survey.id);
-    for (const agency of agencies) accumulator.addAgency(agency.id);
-    // The database does the heavy part: one GROUP BY over the stored s(r, d).
-    const sums = new Map<string, { dimension: string; sum: number; n: number }[]>();
-    for (const row of dimensionSums(db, survey.id)) {
-      const key = `${row.agencyId}|${row.groupCode}`;
-      sums.set(key, [...(sums.get(key) ?? []), { dimension: row.dimension, sum: row.sum, n: row.n }]);
-    }
-    for (const counts of responseCounts(db, survey.id)) {
-      accumulator.addAggregate(counts.agencyId, counts.groupCode, counts, sums.get(`${counts.agencyId}|${counts.groupCode}`) ?? []);
-    }
-    const corrections = listCorrections(db, survey.id);
-    const results = agencies.map((agency) => ({ code: agency.code, name: agency.name, ...accumulator.agencyResult(agency.id, corrections.get(agency.id) ?? []) }));
-    return { survey: survey.code, computedAt: clock.now().toISOString(), overall: overallResult(survey.definition, results), agencies: results };
-  })();
+  // one read transaction: the sums see one consistent state of the database
+  return resultsFrom(survey, resultsInputsFrom(snapshotOn(db, resultsInputQueries(survey.id))), clock.now().toISOString());
+}
+
+/** The same document, its inputs read on the reader thread: a national round's half second of
+ * SQLite work does not hold up the respondents the server is answering meanwhile. */
+export async function computeResultsOn(reader: ReaderThread, db: Db, clock: Clock, surveyCode: string): Promise<ResultsDocument> {
+  const survey = requireSurvey(db, surveyCode);
+  scoreOlderResponses(db, survey.id);
+  const computedAt = clock.now().toISOString();
+  return resultsFrom(survey, resultsInputsFrom(await reader.snapshot(resultsInputQueries(survey.id))), computedAt);
 }
 
 /** The results document for the staff pages, kept while the database is unchanged. The key is
@@ -76,17 +79,20 @@ export function computeResults(db: Db, clock: Clock, surveyCode: string): Result
 const documentCache = new WeakMap<Db, Map<string, { key: string; document: ResultsDocument }>>();
 const CACHED_SURVEYS = 8;
 
-export function cachedResults(db: Db, clock: Clock, surveyCode: string): ResultsDocument {
+export async function cachedResults(db: Db, clock: Clock, surveyCode: string, reader?: ReaderThread): Promise<ResultsDocument> {
   const changeKey = () => `${String(db.pragma('data_version', { simple: true }))}|${String(statement(db, 'SELECT total_changes()').pluck().get())}`;
   let cache = documentCache.get(db);
   if (!cache) documentCache.set(db, (cache = new Map()));
   const cached = cache.get(surveyCode);
   if (cached && cached.key === changeKey()) return cached.document;
-  const document = computeResults(db, clock, surveyCode);
+  // the key before computing: a write made while the reader thread reads is never hidden by the
+  // cache (the one write a first computation may make itself, scoring older responses, only
+  // costs one more computation)
+  const key = changeKey();
+  const document = reader ? await computeResultsOn(reader, db, clock, surveyCode) : computeResults(db, clock, surveyCode);
   cache.delete(surveyCode);
   if (cache.size >= CACHED_SURVEYS) cache.delete(cache.keys().next().value!);
-  // the key after computing: a first computation may have scored older responses (a write)
-  cache.set(surveyCode, { key: changeKey(), document });
+  cache.set(surveyCode, { key, document });
   return document;
 }
 

@@ -1,4 +1,5 @@
 import { statement, type Db } from '../platform/db.js';
+import type { Query } from '../platform/readerThread.js';
 import type { SurveyDefinition } from '../surveys/schema.js';
 import type { ScoredResponse } from '../scoring/index.js';
 import type { Answers } from '../answering/rules.js';
@@ -11,28 +12,33 @@ export interface ResultAgency {
   parentCode: string | null;
 }
 
+/** Rows of one query on a connection. */
+function rowsOn<Row>(db: Db, query: Query): Row[] {
+  return statement(db, query.sql).all(...query.parameters) as Row[];
+}
+
 /** Every agency of the survey's respondent lists or responses. */
-export function listSurveyAgencies(db: Db, surveyId: number): ResultAgency[] {
-  return statement(
-    db,
-    `SELECT a.id, a.code, a.name, a.kind, p.code AS parentCode
+const agenciesQuery = (surveyId: number): Query => ({
+  sql: `SELECT a.id, a.code, a.name, a.kind, p.code AS parentCode
        FROM agencies a LEFT JOIN agencies p ON p.id = a.parent_id
       WHERE a.id IN (SELECT agency_id FROM respondents WHERE survey_id = ? UNION SELECT agency_id FROM responses WHERE survey_id = ?)
       ORDER BY a.code`,
-  ).all(surveyId, surveyId) as ResultAgency[];
+  parameters: [surveyId, surveyId],
+});
+
+export function listSurveyAgencies(db: Db, surveyId: number): ResultAgency[] {
+  return rowsOn<ResultAgency>(db, agenciesQuery(surveyId));
 }
+
+const versionsQuery = (surveyId: number): Query => ({ sql: 'SELECT version, definition_json AS json FROM survey_versions WHERE survey_id = ?', parameters: [surveyId] });
+const versionsFrom = (rows: { version: number; json: string }[]) => new Map(rows.map((row) => [row.version, JSON.parse(row.json) as SurveyDefinition]));
 
 export function listSurveyVersions(db: Db, surveyId: number): Map<number, SurveyDefinition> {
-  const rows = statement(db, 'SELECT version, definition_json AS json FROM survey_versions WHERE survey_id = ?').all(surveyId) as { version: number; json: string }[];
-  return new Map(rows.map((row) => [row.version, JSON.parse(row.json) as SurveyDefinition]));
+  return versionsFrom(rowsOn(db, versionsQuery(surveyId)));
 }
 
-export function listCorrections(db: Db, surveyId: number): Map<number, { points: number; reason: string }[]> {
-  const rows = statement(db, 'SELECT agency_id AS agencyId, points, reason FROM corrections WHERE survey_id = ? ORDER BY id').all(surveyId) as {
-    agencyId: number;
-    points: number;
-    reason: string;
-  }[];
+const correctionsQuery = (surveyId: number): Query => ({ sql: 'SELECT agency_id AS agencyId, points, reason FROM corrections WHERE survey_id = ? ORDER BY id', parameters: [surveyId] });
+function correctionsFrom(rows: { agencyId: number; points: number; reason: string }[]): Map<number, { points: number; reason: string }[]> {
   const byAgency = new Map<number, { points: number; reason: string }[]>();
   for (const row of rows) byAgency.set(row.agencyId, [...(byAgency.get(row.agencyId) ?? []), { points: row.points, reason: row.reason }]);
   return byAgency;
@@ -107,31 +113,30 @@ export function unitCompletions(db: Db, surveyId: number, agencyId: number): { u
 const EXCLUDED = `(r.flag_manual = 1 OR (r.flags_cleared = 0 AND (r.flag_speeder = 1 OR r.flag_straightliner = 1)))`;
 
 /** Eligible and excluded responses per agency and group. */
-export function responseCounts(db: Db, surveyId: number): { agencyId: number; groupCode: string; responses: number; excluded: number }[] {
-  return statement(
-    db,
-    `SELECT r.agency_id AS agencyId, r.group_code AS groupCode, SUM(NOT ${EXCLUDED}) AS responses, SUM(${EXCLUDED}) AS excluded
+const countsQuery = (surveyId: number): Query => ({
+  sql: `SELECT r.agency_id AS agencyId, r.group_code AS groupCode, SUM(NOT ${EXCLUDED}) AS responses, SUM(${EXCLUDED}) AS excluded
        FROM responses r WHERE r.survey_id = ? GROUP BY r.agency_id, r.group_code`,
-  ).all(surveyId) as { agencyId: number; groupCode: string; responses: number; excluded: number }[];
-}
+  parameters: [surveyId],
+});
+
+type DimensionSumRow = { agencyId: number; groupCode: string; dimension: string; sum: number; n: number };
 
 /** Per agency, group and dimension: the sum and count of s(r, d) over eligible responses. The
  * totals come from one covering index; the few excluded responses are then taken away, so the
  * common case never joins a score back to its response. */
-export function dimensionSums(db: Db, surveyId: number): { agencyId: number; groupCode: string; dimension: string; sum: number; n: number }[] {
-  type Row = { agencyId: number; groupCode: string; dimension: string; sum: number; n: number };
-  const totals = statement(
-    db,
-    `SELECT agency_id AS agencyId, group_code AS groupCode, dimension, SUM(score) AS sum, COUNT(*) AS n
+const totalsQuery = (surveyId: number): Query => ({
+  sql: `SELECT agency_id AS agencyId, group_code AS groupCode, dimension, SUM(score) AS sum, COUNT(*) AS n
        FROM response_scores WHERE survey_id = ? GROUP BY agency_id, group_code, dimension`,
-  ).all(surveyId) as Row[];
-  const excluded = statement(
-    db,
-    `SELECT s.agency_id AS agencyId, s.group_code AS groupCode, s.dimension, SUM(s.score) AS sum, COUNT(*) AS n
+  parameters: [surveyId],
+});
+const excludedSumsQuery = (surveyId: number): Query => ({
+  sql: `SELECT s.agency_id AS agencyId, s.group_code AS groupCode, s.dimension, SUM(s.score) AS sum, COUNT(*) AS n
        FROM responses r JOIN response_scores s ON s.response_id = r.id
       WHERE r.survey_id = ? AND ${EXCLUDED}
       GROUP BY s.agency_id, s.group_code, s.dimension`,
-  ).all(surveyId) as Row[];
+  parameters: [surveyId],
+});
+function dimensionSumsFrom(totals: DimensionSumRow[], excluded: DimensionSumRow[]): DimensionSumRow[] {
   const byKey = new Map(totals.map((row) => [`${row.agencyId}|${row.groupCode}|${row.dimension}`, row]));
   for (const row of excluded) {
     const total = byKey.get(`${row.agencyId}|${row.groupCode}|${row.dimension}`)!;
@@ -139,6 +144,33 @@ export function dimensionSums(db: Db, surveyId: number): { agencyId: number; gro
     total.n -= row.n;
   }
   return totals.filter((row) => row.n > 0);
+}
+
+/** What the results document is computed from. The queries are read in one transaction (one state
+ * of the database): on the reader thread in the server (a national round takes about half a
+ * second), on the connection in the CLI. */
+export interface ResultsInputs {
+  agencies: ResultAgency[];
+  versions: Map<number, SurveyDefinition>;
+  sums: DimensionSumRow[];
+  counts: { agencyId: number; groupCode: string; responses: number; excluded: number }[];
+  corrections: Map<number, { points: number; reason: string }[]>;
+}
+
+export function resultsInputQueries(surveyId: number): Query[] {
+  return [agenciesQuery(surveyId), versionsQuery(surveyId), totalsQuery(surveyId), excludedSumsQuery(surveyId), countsQuery(surveyId), correctionsQuery(surveyId)];
+}
+
+/** The rows of `resultsInputQueries`, in their order, shaped. */
+export function resultsInputsFrom(rows: unknown[][]): ResultsInputs {
+  const [agencies, versions, totals, excluded, counts, corrections] = rows;
+  return {
+    agencies: agencies as ResultAgency[],
+    versions: versionsFrom(versions as { version: number; json: string }[]),
+    sums: dimensionSumsFrom(totals as DimensionSumRow[], excluded as DimensionSumRow[]),
+    counts: counts as ResultsInputs['counts'],
+    corrections: correctionsFrom(corrections as { agencyId: number; points: number; reason: string }[]),
+  };
 }
 
 export function countUnscoredResponses(db: Db, surveyId: number): number {

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../server/platform/logger.js';
-import { startReaderThread, type ReaderThread } from '../../server/platform/readerThread.js';
+import { snapshotOn, startReaderThread, type ReaderThread } from '../../server/platform/readerThread.js';
 import { tempDatabase } from '../helpers.js';
 
 let database: ReturnType<typeof tempDatabase>;
@@ -26,6 +26,20 @@ describe('the reader thread', () => {
     const rows = await reader.all(sql, ['city']);
     expect(rows).toEqual(database.db.prepare(sql).all('city'));
     expect(rows).toEqual([{ code: 'KOTA-A', name: 'Kota A' }, { code: 'KOTA-C', name: 'Kota C' }]);
+  });
+
+  it('a snapshot reads several queries in one go, each one\'s rows in order; one bad query refuses the whole', async () => {
+    database = tempDatabase();
+    reader = startReaderThread(database.db, createLogger('silent'));
+    database.db.prepare(`INSERT INTO agencies (code, name, kind, created_at) VALUES ('KOTA-A', 'Kota A', 'city', '2026-12-03')`).run();
+    const queries = [
+      { sql: 'SELECT COUNT(*) AS n FROM agencies', parameters: [] },
+      { sql: 'SELECT code FROM agencies WHERE kind = ?', parameters: ['city'] },
+      { sql: COUNT_TO(3), parameters: [] },
+    ];
+    expect(await reader.snapshot(queries)).toEqual([[{ n: 1 }], [{ code: 'KOTA-A' }], [{ n: 3 }]]);
+    expect(await reader.snapshot(queries)).toEqual(snapshotOn(database.db, queries));
+    await expect(reader.snapshot([...queries, { sql: 'SELECT nope', parameters: [] }])).rejects.toThrow(/no such column: nope/);
   });
 
   it('the server thread keeps taking turns while a long read runs', async () => {
