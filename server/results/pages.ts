@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { csvLine } from '../platform/csv.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
-import type { ReaderThread } from '../platform/readerThread.js';
+import { snapshotOn, type ReaderThread } from '../platform/readerThread.js';
 import { AppError, NotFoundError } from '../platform/errors.js';
 import { z } from 'zod';
 import { numberFormat, type Translate } from '../platform/i18n.js';
@@ -17,7 +17,7 @@ import { canSeeAgency, canSeeResults } from './access.js';
 import { barChart, lineChart } from './charts.js';
 import { addCorrection, cachedResults, countFlaggedResponses, listFlaggedResponses, resultsCsvRows, reviewResponse, writeResultsXlsx, type ResultsDocument } from './service.js';
 import { findAgencyByCode } from '../agencies/store.js';
-import { iterateScoredResponses, listSurveyAgencies, listSurveyVersions, unitCompletions } from './store.js';
+import { listSurveyAgencies, listSurveyVersions, unitCompletions, unitInputQueries, unitInputsFrom } from './store.js';
 
 /** Results pages for staff: national overview, agency page, "how was this computed", exports. */
 
@@ -144,7 +144,9 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     // Units: completions from invitations; scores only from at least minCell responses.
     const agencyRecord = findAgencyByCode(db, agency.code)!;
     const unitAccumulator = new ScoreAccumulator(survey.definition, listSurveyVersions(db, survey.id));
-    for (const scored of iterateScoredResponses(db, survey.id, agencyRecord.id)) if (scored.unitId !== null) unitAccumulator.add({ ...scored, agencyId: scored.unitId });
+    const unitQueries = unitInputQueries(survey.id, agencyRecord.id);
+    const unitInputs = unitInputsFrom(reader ? await reader.snapshot(unitQueries) : snapshotOn(db, unitQueries));
+    for (const counts of unitInputs.counts) unitAccumulator.addAggregate(counts.unitId, counts.groupCode, counts, unitInputs.sums.get(`${counts.unitId}|${counts.groupCode}`) ?? []);
     const units = unitCompletions(db, survey.id, agencyRecord.id).map((unit) => {
       const result = unitAccumulator.agencyResult(unit.unitId);
       const groups = Object.keys(survey.definition.groups).map((group) => {
