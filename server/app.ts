@@ -21,7 +21,7 @@ import { errorHandler, requestLogger } from './platform/http.js';
 import { securityHeaderList, securityHeaders } from './platform/securityHeaders.js';
 import { translator } from './platform/i18n.js';
 import type { Logger } from './platform/logger.js';
-import type { ReaderThread } from './platform/readerThread.js';
+import { connectionReader, type Reader } from './platform/readerThread.js';
 import { fingerprintAssets } from './platform/assets.js';
 import { publicDir, viewsDir } from './platform/paths.js';
 
@@ -33,8 +33,9 @@ export interface AppDependencies {
   logger: Logger;
   /** rate limits of the token endpoints; tests lower them */
   tokenLimits?: TokenGuardLimits;
-  /** where long reads run (the monitoring counts, the results document); without one, on the server thread */
-  reader?: ReaderThread;
+  /** where long reads run (the monitoring counts, the results document): the reader thread in the
+   * server; without one, the connection itself on the server thread */
+  reader?: Reader;
 }
 
 /** Builds the HTTP application (no listen), so tests drive it with supertest. */
@@ -95,8 +96,9 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(staffRoutes(db, clock, config.PUBLIC_URL.startsWith('https:')));
   app.use(adminPages(db, clock));
   app.use(managePages(db, clock, { secretKey: dependencies.secretKey, compose: composeSettings, whatsappConfigured: whatsappConfigured(config) }));
-  app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL }, dependencies.reader));
-  app.use(monitoringPages(db, clock, composeSettings, dependencies.reader));
+  const reader = dependencies.reader ?? connectionReader(db);
+  app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL }, reader));
+  app.use(monitoringPages(db, clock, composeSettings, reader));
 
   app.use((_request, _response, next) => next(new NotFoundError()));
   app.use(errorHandler(logger));

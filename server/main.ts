@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     console.log(`Staff pages: ${config.PUBLIC_URL}/staff (demo accounts)\n${DEMO_ACCOUNTS.map((account) => `  ${account.role.padEnd(13)} ${account.email.padEnd(30)} ${account.password}`).join('\n')}\n`);
   }
 
-  // long reads (the national dashboard's counts) on a thread of their own (platform/readerThread.ts)
+  // long reads (monitoring counts, the results document) on a thread of their own (platform/readerThread.ts)
   const reader = startReaderThread(db, logger);
   const app = createApp({ config, db, clock, secretKey, logger, reader });
   const server: Server = app.listen(config.PORT, () => {

@@ -4,7 +4,7 @@ import { findAgencyByCode } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
-import type { ReaderThread } from '../platform/readerThread.js';
+import type { Reader } from '../platform/readerThread.js';
 import { NotFoundError } from '../platform/errors.js';
 import { dateFormat, formatPercent } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
@@ -20,7 +20,7 @@ import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
 import { sharedSurveyCounts } from './sharedCounts.js';
-import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, readOn, unitCounts, type AgencyGroupRow, type ReadRows } from './store.js';
+import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, unitCounts, type AgencyGroupRow } from './store.js';
 
 /** Response-rate monitoring while a survey runs: counts come from invitations and messages,
  * never from answers, so every role may see its own scope at any time. */
@@ -40,12 +40,11 @@ const NON_RESPONDERS_PER_PAGE = 100;
 
 const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
 
-export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, reader?: ReaderThread): Router {
+/** `reader`: where the counts are read. In the server, the reader thread, so that respondents are
+ * answered meanwhile (a national count takes about a second, a large agency's a few hundred ms). */
+export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, reader: Reader): Router {
   const router = Router();
-  // the counts are read on the reader thread when there is one, so that respondents are answered
-  // meanwhile (a national count takes about a second, a large agency's a few hundred ms)
-  const read: ReadRows = reader ? (sql, parameters) => reader.all(sql, parameters) : readOn(db);
-  const surveyCounts = sharedSurveyCounts((surveyId) => agencyGroupCounts(read, surveyId), clock);
+  const surveyCounts = sharedSurveyCounts((surveyId) => agencyGroupCounts(reader, surveyId), clock);
 
   function surveyFor(request: Request): SurveyRecord {
     return requireSurvey(db, String(request.params.survey));
@@ -106,7 +105,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, 
   router.get('/staff/monitoring/:survey/export.csv', allow('administrator', 'inspector'), async (request: Request, response: Response) => {
     const survey = surveyFor(request);
     // a download is counted afresh, not taken from the dashboard's shared counts
-    const counts = await agencyGroupCounts(read, survey.id, null);
+    const counts = await agencyGroupCounts(reader, survey.id, null);
     appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'monitoring.export', detail: { survey: survey.code } });
     response.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="monitoring-${survey.code}.csv"`);
     response.write('\uFEFF' + csvLine(['agency', 'name', 'group', 'respondents', 'invited', 'delivered', 'failed', 'bounced', 'opted_out', 'opened', 'started', 'completed', 'response_rate', 'min_responses']));
@@ -128,12 +127,12 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, 
   router.get('/staff/monitoring/:survey/agencies/:code', allow(), async (request: Request, response: Response) => {
     const { survey, agency } = agencyFor(request, response);
     const { t, language } = staffTranslator(request, response);
-    const paging = pageOf(await countNonResponders(read, survey.id, agency.id), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
+    const paging = pageOf(await countNonResponders(reader, survey.id, agency.id), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
     const [perDay, groups, units, shownNonResponders] = await Promise.all([
-      completionsPerDay(read, survey.id, agency.id),
-      agencyGroupCounts(read, survey.id, agency.code),
-      unitCounts(read, survey.id, agency.id),
-      nonResponders(read, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }),
+      completionsPerDay(reader, survey.id, agency.id),
+      agencyGroupCounts(reader, survey.id, agency.code),
+      unitCounts(reader, survey.id, agency.id),
+      nonResponders(reader, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }),
     ]);
     response.render('monitoring/agency', {
       t,

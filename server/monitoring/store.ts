@@ -1,13 +1,5 @@
 import { BEST_DELIVERY_STATE, deliveryStateCte } from '../invitations/outboxStore.js';
-import { statement, type Db } from '../platform/db.js';
-
-/** Runs one SELECT and gives its rows: on the reader thread in the server (platform/readerThread.ts),
- * on a connection directly elsewhere (`readOn`). Every query here is a read. */
-export type ReadRows = <Row>(sql: string, parameters: unknown[]) => Promise<Row[]>;
-
-export function readOn(db: Db): ReadRows {
-  return async <Row>(sql: string, parameters: unknown[]) => statement(db, sql).all(...parameters) as Row[];
-}
+import type { Reader } from '../platform/readerThread.js';
 
 /** Counts for the monitoring dashboard, from invitations and messages only: never from answers. */
 export interface FunnelCounts {
@@ -44,8 +36,8 @@ const FUNNEL = `COUNT(*) AS respondents,
 
 /** All agencies, or one: its own SQL text, so that SQLite starts from that agency and its
  * respondents (an "(? IS NULL OR code = ?)" condition would scan every invitation of the survey). */
-export function agencyGroupCounts(read: ReadRows, surveyId: number, agencyCode: string | null = null): Promise<AgencyGroupRow[]> {
-  return read<AgencyGroupRow>(
+export function agencyGroupCounts(reader: Reader, surveyId: number, agencyCode: string | null = null): Promise<AgencyGroupRow[]> {
+  return reader.all<AgencyGroupRow>(
     `${deliveryStateCte(agencyCode === null ? 'survey' : 'agencyCode')}
      SELECT a.code AS agencyCode, a.name AS agencyName, a.kind, p.code AS parentCode, r.group_code AS "group", ${FUNNEL}
        FROM invitations i
@@ -60,8 +52,8 @@ export function agencyGroupCounts(read: ReadRows, surveyId: number, agencyCode: 
   );
 }
 
-export function unitCounts(read: ReadRows, surveyId: number, agencyId: number): Promise<(FunnelCounts & { unit: string | null })[]> {
-  return read<FunnelCounts & { unit: string | null }>(
+export function unitCounts(reader: Reader, surveyId: number, agencyId: number): Promise<(FunnelCounts & { unit: string | null })[]> {
+  return reader.all<FunnelCounts & { unit: string | null }>(
     `${deliveryStateCte('agency')}
      SELECT u.name AS unit, ${FUNNEL}
        FROM invitations i
@@ -75,8 +67,8 @@ export function unitCounts(read: ReadRows, surveyId: number, agencyId: number): 
   );
 }
 
-export function completionsPerDay(read: ReadRows, surveyId: number, agencyId: number): Promise<{ day: string; completed: number }[]> {
-  return read<{ day: string; completed: number }>(
+export function completionsPerDay(reader: Reader, surveyId: number, agencyId: number): Promise<{ day: string; completed: number }[]> {
+  return reader.all<{ day: string; completed: number }>(
     `SELECT i.completed_on AS day, COUNT(*) AS completed
        FROM invitations i JOIN respondents r ON r.id = i.respondent_id
       WHERE r.survey_id = ? AND r.agency_id = ? AND i.completed_on IS NOT NULL
@@ -98,8 +90,8 @@ export interface NonResponder {
 }
 
 /** How many of an agency's respondents have not answered yet. */
-export async function countNonResponders(read: ReadRows, surveyId: number, agencyId: number): Promise<number> {
-  const [row] = await read<{ count: number }>(
+export async function countNonResponders(reader: Reader, surveyId: number, agencyId: number): Promise<number> {
+  const [row] = await reader.all<{ count: number }>(
     `SELECT COUNT(*) AS count FROM invitations i JOIN respondents r ON r.id = i.respondent_id
       WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'`,
     [surveyId, agencyId],
@@ -110,8 +102,8 @@ export async function countNonResponders(read: ReadRows, surveyId: number, agenc
 /** Who has not answered yet, for the liaison to chase: names and channels, never answers. One
  * page at a time: a large ministry has tens of thousands at the start of a round. The page is
  * chosen first, so that delivery states and reminder counts are looked up for its rows only. */
-export async function nonResponders(read: ReadRows, surveyId: number, agencyId: number, page: { limit: number; offset: number }): Promise<NonResponder[]> {
-  const rows = await read<Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number }>(
+export async function nonResponders(reader: Reader, surveyId: number, agencyId: number, page: { limit: number; offset: number }): Promise<NonResponder[]> {
+  const rows = await reader.all<Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number }>(
     `WITH shown AS (
        SELECT i.id AS invitation_id
          FROM invitations i

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { Db } from './db.js';
+import { statement, type Db } from './db.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -22,17 +22,28 @@ export interface Query {
   parameters: unknown[];
 }
 
-export interface ReaderThread {
-  /** the rows of one SELECT, read on the worker's connection */
+/** Where long reads run: the reader thread in the server, the connection itself elsewhere. */
+export interface Reader {
+  /** the rows of one SELECT */
   all<Row>(sql: string, parameters: unknown[]): Promise<Row[]>;
   /** the rows of several SELECTs, all read in one transaction: one consistent state of the database */
   snapshot(queries: Query[]): Promise<unknown[][]>;
   stop(): Promise<void>;
 }
 
-/** `snapshot` on a connection directly (the fallback, the CLI, tests). */
+/** `snapshot` on a connection directly, on the calling thread (the CLI's results). */
 export function snapshotOn(db: Db, queries: Query[]): unknown[][] {
-  return db.transaction(() => queries.map((query) => db.prepare(query.sql).all(...query.parameters)))();
+  return db.transaction(() => queries.map((query) => statement(db, query.sql).all(...query.parameters)))();
+}
+
+/** The same reads on a connection directly, on the calling thread: an app built without the
+ * thread (tests), and the thread's stand-in once it has failed. */
+export function connectionReader(db: Db): Reader {
+  return {
+    all: async <Row>(sql: string, parameters: unknown[]) => statement(db, sql).all(...parameters) as Row[],
+    snapshot: async (queries: Query[]) => snapshotOn(db, queries),
+    stop: async () => {},
+  };
 }
 
 const workerSource = `
@@ -62,9 +73,10 @@ parentPort.on('message', (message) => {
 });
 `;
 
-export function startReaderThread(db: Db, logger: Logger): ReaderThread {
-  // a read waiting for the worker, and how to answer it here should the worker fail
-  const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void; readHere: () => unknown[] }>();
+export function startReaderThread(db: Db, logger: Logger): Reader {
+  // reads waiting for the worker, each with how to answer it here should the worker fail
+  const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void; readHere: () => Promise<unknown[]> }>();
+  const here = connectionReader(db);
   let worker: Worker | undefined;
   let nextId = 0;
   let failed = false;
@@ -76,11 +88,7 @@ export function startReaderThread(db: Db, logger: Logger): ReaderThread {
     logger.warn({ reason: String(reason) }, 'reader thread stopped; long reads run on the server thread again');
     for (const [id, read] of pending) {
       pending.delete(id);
-      try {
-        read.resolve(db.open ? read.readHere() : []);
-      } catch (error) {
-        read.reject(error as Error);
-      }
+      (db.open ? read.readHere() : Promise.resolve([])).then(read.resolve, read.reject);
     }
   };
   // started at the first long read: a server that never shows the dashboard never pays for it (P5)
@@ -107,10 +115,9 @@ export function startReaderThread(db: Db, logger: Logger): ReaderThread {
     return worker;
   };
 
-  /** Sends one read to the worker; `readHere` answers it on the server's connection instead, as
-   * before this thread existed, once the worker has failed. */
-  const send = <Rows extends unknown[]>(message: Query | { queries: Query[] }, readHere: () => Rows): Promise<Rows> => {
-    if (failed) return Promise.resolve(readHere());
+  /** Sends one read to the worker, or once it has failed, reads it here with `readHere`. */
+  const send = <Rows extends unknown[]>(message: Query | { queries: Query[] }, readHere: () => Promise<Rows>): Promise<Rows> => {
+    if (failed) return readHere();
     return new Promise<Rows>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject, readHere });
@@ -121,8 +128,8 @@ export function startReaderThread(db: Db, logger: Logger): ReaderThread {
   };
 
   return {
-    all: <Row>(sql: string, parameters: unknown[]) => send({ sql, parameters }, () => db.prepare(sql).all(...parameters) as Row[]),
-    snapshot: (queries: Query[]) => send({ queries }, () => snapshotOn(db, queries)),
+    all: <Row>(sql: string, parameters: unknown[]) => send({ sql, parameters }, () => here.all<Row>(sql, parameters)),
+    snapshot: (queries: Query[]) => send({ queries }, () => here.snapshot(queries)),
     stop: () =>
       new Promise<void>((resolve) => {
         stopping = true;

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { csvLine } from '../platform/csv.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
-import { snapshotOn, type ReaderThread } from '../platform/readerThread.js';
+import type { Reader } from '../platform/readerThread.js';
 import { AppError, NotFoundError } from '../platform/errors.js';
 import { z } from 'zod';
 import { numberFormat, type Translate } from '../platform/i18n.js';
@@ -26,7 +26,7 @@ export function formatNumber(value: number | null | undefined, language: string)
   return numberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
 }
 
-export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }, reader?: ReaderThread): Router {
+export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }, reader: Reader): Router {
   const router = Router();
 
   function visibleSurvey(request: Request, response: Response): SurveyRecord {
@@ -144,8 +144,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
     // Units: completions from invitations; scores only from at least minCell responses.
     const agencyRecord = findAgencyByCode(db, agency.code)!;
     const unitAccumulator = new ScoreAccumulator(survey.definition, listSurveyVersions(db, survey.id));
-    const unitQueries = unitInputQueries(survey.id, agencyRecord.id);
-    const unitInputs = unitInputsFrom(reader ? await reader.snapshot(unitQueries) : snapshotOn(db, unitQueries));
+    const unitInputs = unitInputsFrom(await reader.snapshot(unitInputQueries(survey.id, agencyRecord.id)));
     for (const counts of unitInputs.counts) unitAccumulator.addAggregate(counts.unitId, counts.groupCode, counts, unitInputs.sums.get(`${counts.unitId}|${counts.groupCode}`) ?? []);
     const units = unitCompletions(db, survey.id, agencyRecord.id).map((unit) => {
       const result = unitAccumulator.agencyResult(unit.unitId);

@@ -8,7 +8,7 @@ import { requireSurvey } from '../surveys/service.js';
 import { findAgencyByCode } from '../agencies/store.js';
 import { insertResponseScores } from '../answering/store.js';
 import { dimensionScoresOf } from '../scoring/index.js';
-import { snapshotOn, type ReaderThread } from '../platform/readerThread.js';
+import { snapshotOn, type Reader } from '../platform/readerThread.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { countUnscoredResponses, iterateScoredResponses, listSurveyVersions, markScored, resultsInputQueries, resultsInputsFrom, type ResultsInputs } from './store.js';
 
@@ -61,9 +61,9 @@ export function computeResults(db: Db, clock: Clock, surveyCode: string): Result
   return resultsFrom(survey, resultsInputsFrom(snapshotOn(db, resultsInputQueries(survey.id))), clock.now().toISOString());
 }
 
-/** The same document, its inputs read on the reader thread: a national round's half second of
- * SQLite work does not hold up the respondents the server is answering meanwhile. */
-export async function computeResultsOn(reader: ReaderThread, db: Db, clock: Clock, surveyCode: string): Promise<ResultsDocument> {
+/** The same document, its inputs read by `reader`: on the reader thread, a national round's half
+ * second of SQLite work does not hold up the respondents the server is answering meanwhile. */
+export async function computeResultsOn(reader: Reader, db: Db, clock: Clock, surveyCode: string): Promise<ResultsDocument> {
   const survey = requireSurvey(db, surveyCode);
   scoreOlderResponses(db, survey.id);
   const computedAt = clock.now().toISOString();
@@ -79,7 +79,7 @@ export async function computeResultsOn(reader: ReaderThread, db: Db, clock: Cloc
 const documentCache = new WeakMap<Db, Map<string, { key: string; document: ResultsDocument }>>();
 const CACHED_SURVEYS = 8;
 
-export async function cachedResults(db: Db, clock: Clock, surveyCode: string, reader?: ReaderThread): Promise<ResultsDocument> {
+export async function cachedResults(db: Db, clock: Clock, surveyCode: string, reader: Reader): Promise<ResultsDocument> {
   const changeKey = () => `${String(db.pragma('data_version', { simple: true }))}|${String(statement(db, 'SELECT total_changes()').pluck().get())}`;
   let cache = documentCache.get(db);
   if (!cache) documentCache.set(db, (cache = new Map()));
@@ -89,7 +89,7 @@ export async function cachedResults(db: Db, clock: Clock, surveyCode: string, re
   // cache (the one write a first computation may make itself, scoring older responses, only
   // costs one more computation)
   const key = changeKey();
-  const document = reader ? await computeResultsOn(reader, db, clock, surveyCode) : computeResults(db, clock, surveyCode);
+  const document = await computeResultsOn(reader, db, clock, surveyCode);
   cache.delete(surveyCode);
   if (cache.size >= CACHED_SURVEYS) cache.delete(cache.keys().next().value!);
   cache.set(surveyCode, { key, document });

@@ -1,11 +1,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../server/platform/logger.js';
-import { snapshotOn, startReaderThread, type ReaderThread } from '../../server/platform/readerThread.js';
+import { snapshotOn, startReaderThread, type Reader } from '../../server/platform/readerThread.js';
 import { tempDatabase } from '../helpers.js';
 
 let database: ReturnType<typeof tempDatabase>;
-let reader: ReaderThread;
+let reader: Reader;
 afterEach(async () => {
   await reader.stop();
   database.cleanup();

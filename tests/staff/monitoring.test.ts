@@ -6,7 +6,8 @@ import { importRespondents } from '../../server/respondents/service.js';
 import { queueMessage } from '../../server/invitations/outboxStore.js';
 import { optOutInvitation } from '../../server/invitations/sending.js';
 import { sharedSurveyCounts } from '../../server/monitoring/sharedCounts.js';
-import { agencyGroupCounts, readOn } from '../../server/monitoring/store.js';
+import { agencyGroupCounts } from '../../server/monitoring/store.js';
+import { connectionReader } from '../../server/platform/readerThread.js';
 import { responseRate } from '../../server/monitoring/rates.js';
 import { addStaff } from '../../server/staff/service.js';
 import { completeInternalAnswers, createWorld, type World, signInStaff, TEST_SECRET } from '../helpers.js';
@@ -43,7 +44,7 @@ afterEach(() => world.cleanup());
 describe('monitoring figures', () => {
   it('counts every state of the fixture and computes the response rate from invitations only', async () => {
     const surveyId = world.db.prepare(`SELECT id FROM surveys`).pluck().get() as number;
-    const rows = await agencyGroupCounts(readOn(world.db), surveyId);
+    const rows = await agencyGroupCounts(connectionReader(world.db), surveyId);
     expect(rows.map(({ agencyCode, group, respondents, invited, delivered, failed, bounced, optedOut, opened, started, completed }) => ({ agencyCode, group, respondents, invited, delivered, failed, bounced, optedOut, opened, started, completed }))).toEqual([
       { agencyCode: 'KOTA-B', group: 'internal', respondents: 1, invited: 1, delivered: 0, failed: 0, bounced: 0, optedOut: 0, opened: 1, started: 1, completed: 1 },
       { agencyCode: 'PROV-A', group: 'external', respondents: 1, invited: 0, delivered: 0, failed: 0, bounced: 0, optedOut: 0, opened: 0, started: 0, completed: 0 },
@@ -58,7 +59,7 @@ describe('monitoring figures', () => {
   it('costly survey-wide counts are shared between viewers for 15 s and carry the time they were counted; cheap ones stay live', async () => {
     const surveyId = world.db.prepare(`SELECT id FROM surveys`).pluck().get() as number;
     const completedInProvA = (rows: Awaited<ReturnType<typeof agencyGroupCounts>>) => rows.find((row) => row.agencyCode === 'PROV-A' && row.group === 'internal')!.completed;
-    const count = (id: number) => agencyGroupCounts(readOn(world.db), id);
+    const count = (id: number) => agencyGroupCounts(connectionReader(world.db), id);
     let elapsed = 0;
     // each computation "takes" 300 ms on this stopwatch; the clock says when
     const costly = sharedSurveyCounts(count, world.clock, { elapsedMs: () => (elapsed += 300) });
@@ -86,7 +87,7 @@ describe('monitoring figures', () => {
     const shared = sharedSurveyCounts(
       (id) => {
         counts++;
-        return new Promise((resolve) => (finish = () => resolve(agencyGroupCounts(readOn(world.db), id))));
+        return new Promise((resolve) => (finish = () => resolve(agencyGroupCounts(connectionReader(world.db), id))));
       },
       world.clock,
     );
