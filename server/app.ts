@@ -19,7 +19,7 @@ import type { Db } from './platform/db.js';
 import { NotFoundError } from './platform/errors.js';
 import { errorHandler, requestLogger } from './platform/http.js';
 import { securityHeaderList, securityHeaders } from './platform/securityHeaders.js';
-import { translator } from './platform/i18n.js';
+import { formatCount, translator } from './platform/i18n.js';
 import type { Logger } from './platform/logger.js';
 import { connectionReader, type Reader } from './platform/readerThread.js';
 import { fingerprintAssets } from './platform/assets.js';
@@ -65,6 +65,7 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(securityHeaders(headerList));
   const assets = fingerprintAssets(publicDir);
   app.locals.asset = assets.url;
+  app.locals.formatCount = formatCount;
   // gzip where a phone on a slow connection waits: the stylesheet and scripts, and the respondent
   // pages. Not the staff pages: they carry the session's CSRF token next to text from the address
   // (search filters), the mix a BREACH attack reads through compressed sizes. Not the respondent

@@ -43,3 +43,8 @@ export function dateFormat(language: string, options: Intl.DateTimeFormatOptions
 export function formatPercent(rate: number | null, language: string): string {
   return rate === null ? '–' : `${numberFormat(language, { maximumFractionDigits: 1 }).format(rate * 100)}%`;
 }
+
+/** A whole count as "4.803" / "4,803", for the pages' texts. */
+export function formatCount(count: number, language: string): string {
+  return numberFormat(language, { maximumFractionDigits: 0 }).format(count);
+}
