@@ -2,16 +2,13 @@ import { statement, type Db } from '../platform/db.js';
 
 export type InvitationStatus = 'new' | 'opened' | 'in_progress' | 'completed';
 
-export function insertInvitation(db: Db, invitation: { respondentId: number; surveyId: number; tokenSeed: string; tokenHash: string; language: string }): number {
-  return Number(
-    statement(db, 'INSERT INTO invitations (respondent_id, survey_id, token_seed, token_hash, language) VALUES (?, ?, ?, ?, ?)').run(
-      invitation.respondentId,
-      invitation.surveyId,
-      invitation.tokenSeed,
-      invitation.tokenHash,
-      invitation.language,
-    ).lastInsertRowid,
-  );
+/** One invitation for each respondent an import staged (`respondents/store.ts`), whose ids are
+ * `firstRespondentId - 1 + seq`; call in the transaction that inserted those respondents. */
+export function insertStagedInvitations(db: Db, staging: { table: string }, surveyId: number, firstRespondentId: number): void {
+  db.prepare(
+    `INSERT INTO invitations (respondent_id, survey_id, token_seed, token_hash, language)
+     SELECT ? - 1 + seq, ?, token_seed, token_hash, language FROM ${staging.table} ORDER BY seq`,
+  ).run(firstRespondentId, surveyId);
 }
 
 export interface LinkRow {

@@ -4,11 +4,11 @@ import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { emptyReport, readTable, requireColumns, type ImportReport } from '../platform/tabular.js';
 import { ConflictError, InputError } from '../platform/errors.js';
-import { insertInvitation } from '../invitations/store.js';
+import { insertStagedInvitations } from '../invitations/store.js';
 import { invitationTokenMinter } from '../invitations/tokens.js';
 import { requireSurvey } from '../surveys/service.js';
 import { parseRespondentRow, type RespondentRowContext } from './rows.js';
-import { insertRespondent, listContactKeys } from './store.js';
+import { createImportStaging, dropImportStaging, insertStagedRespondents, listContactKeys, nextRespondentId, stageRespondents, type StagedRespondent } from './store.js';
 
 /** Rows checked between two turns of the event loop (see below). */
 const ROWS_PER_TURN = 1000;
@@ -17,11 +17,11 @@ const ROWS_PER_TURN = 1000;
  * invitation. Duplicates (same email or phone in one agency and survey, in the file or already
  * registered) are reported and skipped, so re-importing a file changes nothing.
  *
- * Checking rows and minting their tokens (about half of the work) gives the event loop a turn every
- * 1,000 rows, so that respondents are still answered while a national file is checked; only the
- * writing is one transaction, so that a file is stored whole or not at all. Should another import
- * store one of the same contacts in between, the transaction fails on the unique index and nothing
- * of this file is stored. */
+ * Checking rows, minting their tokens and staging them (most of the work) gives the event loop a turn
+ * every 1,000 rows, so that respondents are still answered while a national file is checked; only
+ * storing the staged rows is one transaction (two `INSERT … SELECT`, see `createImportStaging`), so
+ * that a file is stored whole or not at all. Should another import store one of the same contacts
+ * in between, that transaction fails on the unique index and nothing of this file is stored. */
 export async function importRespondents(
   db: Db,
   clock: Clock,
@@ -60,56 +60,67 @@ export async function importRespondents(
   report.rows = table.rows.length;
   const now = clock.now().toISOString();
   const mintToken = invitationTokenMinter(secretKey);
-  const accepted: { respondent: NonNullable<ReturnType<typeof parseRespondentRow>['respondent']>; agencyId: number; unitId: number | null; token: ReturnType<typeof mintToken> }[] = [];
-  for (const [index, row] of table.rows.entries()) {
-    if (index > 0 && index % ROWS_PER_TURN === 0) await nextTurn();
-    const { respondent, problems } = parseRespondentRow(row, context);
-    if (!respondent) {
-      report.errors.push(...problems);
-      continue;
-    }
-    const agency = agencies.get(respondent.agencyCode.toLowerCase())!;
-    if (restrictToAgency && agency.code.toLowerCase() !== restrictToAgency.toLowerCase()) {
-      report.errors.push({ line: row.line, column: 'agency_code', message: `you can only import respondents of ${restrictToAgency}` });
-      continue;
-    }
-    const keys: [string, string][] = [];
-    if (respondent.email) keys.push(['email', `${agency.id}|e|${respondent.email}`]);
-    if (respondent.phone) keys.push(['phone', `${agency.id}|p|${respondent.phone}`]);
-    const clash = keys.find(([, key]) => seenContacts.has(key));
-    if (clash) {
-      const firstLine = seenContacts.get(clash[1])!;
-      report.duplicates++;
-      report.duplicateLines.push({
-        line: row.line,
-        column: clash[0],
-        message: firstLine === 0 ? `this ${clash[0]} is already registered for ${agency.code} in this survey` : `same ${clash[0]} as line ${firstLine} for ${agency.code}`,
-      });
-      continue;
-    }
-    for (const [, key] of keys) seenContacts.set(key, row.line);
-    const unitId = respondent.unit === null ? null : agency.units.get(respondent.unit.toLowerCase())!.id;
-    accepted.push({ respondent, agencyId: agency.id, unitId, token: mintToken() });
-  }
-
+  const staging = createImportStaging(db);
   try {
-    db.transaction(() => {
-      for (const { respondent, agencyId, unitId, token } of accepted) {
-        const respondentId = insertRespondent(
-          db,
-          { surveyId: survey.id, agencyId, groupCode: respondent.groupCode, unitId, name: respondent.name, email: respondent.email, phone: respondent.phone, language: respondent.language },
-          now,
-        );
-        insertInvitation(db, { respondentId, surveyId: survey.id, tokenSeed: token.tokenSeed, tokenHash: token.tokenHash, language: respondent.language });
+    let accepted = 0;
+    let batch: StagedRespondent[] = [];
+    for (const [index, row] of table.rows.entries()) {
+      if (index > 0 && index % ROWS_PER_TURN === 0) {
+        stageRespondents(db, staging, batch);
+        batch = [];
+        await nextTurn();
       }
-    })();
-  } catch (error) {
-    if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-      throw new ConflictError('Respondents of this survey were added while the file was being checked (another import?). Nothing from this file was stored; import it again.', 'respondents_changed');
+      const { respondent, problems } = parseRespondentRow(row, context);
+      if (!respondent) {
+        report.errors.push(...problems);
+        continue;
+      }
+      const agency = agencies.get(respondent.agencyCode.toLowerCase())!;
+      if (restrictToAgency && agency.code.toLowerCase() !== restrictToAgency.toLowerCase()) {
+        report.errors.push({ line: row.line, column: 'agency_code', message: `you can only import respondents of ${restrictToAgency}` });
+        continue;
+      }
+      const keys: [string, string][] = [];
+      if (respondent.email) keys.push(['email', `${agency.id}|e|${respondent.email}`]);
+      if (respondent.phone) keys.push(['phone', `${agency.id}|p|${respondent.phone}`]);
+      const clash = keys.find(([, key]) => seenContacts.has(key));
+      if (clash) {
+        const firstLine = seenContacts.get(clash[1])!;
+        report.duplicates++;
+        report.duplicateLines.push({
+          line: row.line,
+          column: clash[0],
+          message: firstLine === 0 ? `this ${clash[0]} is already registered for ${agency.code} in this survey` : `same ${clash[0]} as line ${firstLine} for ${agency.code}`,
+        });
+        continue;
+      }
+      for (const [, key] of keys) seenContacts.set(key, row.line);
+      const unitId = respondent.unit === null ? null : agency.units.get(respondent.unit.toLowerCase())!.id;
+      const { tokenSeed, tokenHash } = mintToken();
+      batch.push({ agencyId: agency.id, groupCode: respondent.groupCode, unitId, name: respondent.name, email: respondent.email, phone: respondent.phone, language: respondent.language, tokenSeed, tokenHash });
+      accepted++;
     }
-    throw error;
+    stageRespondents(db, staging, batch);
+
+    if (accepted > 0) {
+      try {
+        // IMMEDIATE: the first free id is read under the write lock that the inserts then use
+        db.transaction(() => {
+          const firstId = nextRespondentId(db);
+          insertStagedRespondents(db, staging, survey.id, firstId, now);
+          insertStagedInvitations(db, staging, survey.id, firstId);
+        }).immediate();
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new ConflictError('Respondents of this survey were added while the file was being checked (another import?). Nothing from this file was stored; import it again.', 'respondents_changed');
+        }
+        throw error;
+      }
+    }
+    report.stored = accepted;
+  } finally {
+    dropImportStaging(db, staging);
   }
-  report.stored = accepted.length;
   report.rejected = report.rows - report.stored - report.duplicates;
   report.errors.sort((a, b) => a.line - b.line);
   return report;

@@ -168,6 +168,47 @@ describe('respondents import', () => {
     expect(count('SELECT COUNT(*) FROM invitations')).toBe(0);
   });
 
+  it('gives each stored respondent their own invitation, after those already registered, in file order', async () => {
+    const file = (from: number, agency: string) =>
+      ['agency_code,group,name,email,language', ...Array.from({ length: 1500 }, (_, index) => `${agency},internal,R${from + index},r${from + index}@example.id,${(from + index) % 3 ? 'id' : 'en'}`)].join('\n');
+    await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(file(0, 'PROV-A')));
+    // two files checked at the same time, each staged in its own table
+    const [second, third] = await Promise.all([
+      importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(file(1500, 'PROV-A'))),
+      importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(file(3000, 'KOTA-B'))),
+    ]);
+    expect([second.stored, third.stored]).toEqual([1500, 1500]);
+    const names = db.prepare('SELECT name FROM respondents ORDER BY id').pluck().all() as string[];
+    expect(names.slice(0, 1500)).toEqual(Array.from({ length: 1500 }, (_, index) => `R${index}`));
+    // each file's rows keep their order, whichever file was stored first
+    const order = (from: number) => names.filter((name) => Number(name.slice(1)) >= from && Number(name.slice(1)) < from + 1500);
+    expect(order(1500)).toEqual(Array.from({ length: 1500 }, (_, index) => `R${1500 + index}`));
+    expect(order(3000)).toEqual(Array.from({ length: 1500 }, (_, index) => `R${3000 + index}`));
+    // one invitation per respondent, carrying that respondent's language
+    expect(count('SELECT COUNT(*) FROM invitations')).toBe(4500);
+    expect(count('SELECT COUNT(DISTINCT respondent_id) FROM invitations i JOIN respondents r ON r.id = i.respondent_id AND r.language = i.language AND r.survey_id = i.survey_id')).toBe(4500);
+    expect(db.prepare(`SELECT i.language FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name IN ('R2999', 'R3000', 'R3001') ORDER BY r.name`).pluck().all()).toEqual(['id', 'en', 'id']);
+  });
+
+  it('leaves no staged rows behind, stored, refused or failed', async () => {
+    const staged = () => count(`SELECT COUNT(*) FROM sqlite_temp_master WHERE type = 'table'`);
+    await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,email\nPROV-A,internal,a@example.id\n'));
+    expect(staged()).toBe(0);
+    // only bad rows: nothing to store
+    await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,email\nNOPE,internal,b@example.id\n'));
+    expect(staged()).toBe(0);
+    // the unique index refuses the whole file
+    const csv = ['agency_code,group,name,email', ...Array.from({ length: 1200 }, (_, index) => `PROV-A,internal,R${index},r${index}@example.id`)].join('\n');
+    const importing = importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(csv));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const surveyId = db.prepare('SELECT id FROM surveys').pluck().get() as number;
+    const agencyId = db.prepare(`SELECT id FROM agencies WHERE code = 'PROV-A'`).pluck().get() as number;
+    insertRespondent(db, { surveyId, agencyId, groupCode: 'external', unitId: null, name: 'Elsewhere', email: 'r1100@example.id', phone: null, language: 'id' }, clock.now().toISOString());
+    await expect(importing).rejects.toMatchObject({ status: 409 });
+    expect(staged()).toBe(0);
+    expect(count('SELECT COUNT(*) FROM respondents')).toBe(2);
+  });
+
   it('refuses a closed survey and a file with neither email nor phone column', async () => {
     await expect(importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name\nPROV-A,internal,Ani\n'))).rejects.toThrow(/"email" column, a "phone" column/);
     changeSurveyStatus(db, clock, 'SPI-TEST', 'closed');
