@@ -10,7 +10,9 @@ import { insertResponseScores } from '../answering/store.js';
 import { dimensionScoresOf } from '../scoring/index.js';
 import { snapshotOn, type Reader } from '../platform/readerThread.js';
 import type { SurveyRecord } from '../surveys/store.js';
-import { countUnscoredResponses, iterateScoredResponses, listSurveyVersions, markScored, resultsInputQueries, resultsInputsFrom, type ResultsInputs } from './store.js';
+import { countFlagged, countUnscoredResponses, iterateScoredResponses, listFlagged, listSurveyVersions, markScored, resultsInputQueries, resultsInputsFrom, type FlaggedResponse, type ResultsInputs } from './store.js';
+
+export type { FlaggedResponse } from './store.js';
 
 /** The results document of interfaces.md §4. Numbers are unrounded. */
 export interface ResultsDocument {
@@ -140,49 +142,15 @@ export function addCorrection(db: Db, clock: Clock, input: { surveyCode: string;
   );
 }
 
-export interface FlaggedResponse {
-  id: string;
-  agency: string;
-  group: string;
-  submittedOn: string;
-  durationSeconds: number | null;
-  source: string;
-  speeder: number;
-  straightliner: number;
-  manual: number;
-  cleared: number;
-  reason: string | null;
-}
-
-const FLAGGED = '(r.flag_speeder = 1 OR r.flag_straightliner = 1 OR r.flag_manual = 1)';
-
 /** How many responses carry a quality flag or a manual exclusion (in one agency, if given). */
 export function countFlaggedResponses(db: Db, surveyCode: string, agencyCode?: string): number {
-  const survey = requireSurvey(db, surveyCode);
-  return statement(
-    db,
-    `SELECT COUNT(*) FROM responses r JOIN agencies a ON a.id = r.agency_id
-      WHERE r.survey_id = ? AND ${FLAGGED} AND (? IS NULL OR a.code = ?)`,
-  )
-    .pluck()
-    .get(survey.id, agencyCode ?? null, agencyCode ?? null) as number;
+  return countFlagged(db, requireSurvey(db, surveyCode).id, agencyCode);
 }
 
 /** Responses with a quality flag or a manual exclusion: what an administrator reviews. All of
  * them (the CLI), or one page (the review page: a national round can flag tens of thousands). */
 export function listFlaggedResponses(db: Db, surveyCode: string, agencyCode?: string, page?: { limit: number; offset: number }): FlaggedResponse[] {
-  const survey = requireSurvey(db, surveyCode);
-  return statement(
-    db,
-    `SELECT r.id, a.code AS agency, r.group_code AS "group", r.submitted_on AS submittedOn, r.duration_seconds AS durationSeconds, r.source,
-            r.flag_speeder AS speeder, r.flag_straightliner AS straightliner, r.flag_manual AS manual, r.flags_cleared AS cleared,
-            COALESCE(r.manual_reason, r.cleared_reason) AS reason
-       FROM responses r JOIN agencies a ON a.id = r.agency_id
-      WHERE r.survey_id = ? AND ${FLAGGED}
-        AND (? IS NULL OR a.code = ?)
-      ORDER BY a.code, r.group_code, r.id
-      LIMIT ? OFFSET ?`,
-  ).all(survey.id, agencyCode ?? null, agencyCode ?? null, page?.limit ?? -1, page?.offset ?? 0) as FlaggedResponse[];
+  return listFlagged(db, requireSurvey(db, surveyCode).id, agencyCode, page);
 }
 
 /** Excludes a response by hand, or clears its automatic flags; a reason is required. */

@@ -221,3 +221,47 @@ export function countUnscoredResponses(db: Db, surveyId: number): number {
 export function markScored(db: Db, responseId: string): void {
   statement(db, 'UPDATE responses SET scored = 1 WHERE id = ?').run(responseId);
 }
+
+export interface FlaggedResponse {
+  id: string;
+  agency: string;
+  group: string;
+  submittedOn: string;
+  durationSeconds: number | null;
+  source: string;
+  speeder: number;
+  straightliner: number;
+  manual: number;
+  cleared: number;
+  reason: string | null;
+}
+
+/** Which responses the review lists: the terms of the partial index `responses_flagged` (migration
+ * 008). The queries below name that index (INDEXED BY): SQLite reads a partial index only for a
+ * WHERE that implies the index's, and should the two ever differ, the queries fail outright (and
+ * the tests with them) instead of quietly reading every response of the survey again. */
+const FLAGGED_RESPONSE = '(r.flag_speeder = 1 OR r.flag_straightliner = 1 OR r.flag_manual = 1)';
+
+export function countFlagged(db: Db, surveyId: number, agencyCode?: string): number {
+  return statement(
+    db,
+    `SELECT COUNT(*) FROM responses r INDEXED BY responses_flagged JOIN agencies a ON a.id = r.agency_id
+      WHERE r.survey_id = ? AND ${FLAGGED_RESPONSE} AND (? IS NULL OR a.code = ?)`,
+  )
+    .pluck()
+    .get(surveyId, agencyCode ?? null, agencyCode ?? null) as number;
+}
+
+export function listFlagged(db: Db, surveyId: number, agencyCode?: string, page?: { limit: number; offset: number }): FlaggedResponse[] {
+  return statement(
+    db,
+    `SELECT r.id, a.code AS agency, r.group_code AS "group", r.submitted_on AS submittedOn, r.duration_seconds AS durationSeconds, r.source,
+            r.flag_speeder AS speeder, r.flag_straightliner AS straightliner, r.flag_manual AS manual, r.flags_cleared AS cleared,
+            COALESCE(r.manual_reason, r.cleared_reason) AS reason
+       FROM responses r INDEXED BY responses_flagged JOIN agencies a ON a.id = r.agency_id
+      WHERE r.survey_id = ? AND ${FLAGGED_RESPONSE}
+        AND (? IS NULL OR a.code = ?)
+      ORDER BY a.code, r.group_code, r.id
+      LIMIT ? OFFSET ?`,
+  ).all(surveyId, agencyCode ?? null, agencyCode ?? null, page?.limit ?? -1, page?.offset ?? 0) as FlaggedResponse[];
+}

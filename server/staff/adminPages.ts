@@ -52,7 +52,8 @@ export function adminPages(db: Db, clock: Clock): Router {
       search,
       paging,
       hrefFor,
-      listQuery: hrefFor(paging.page).slice('/staff/users'.length),
+      // the list's query alone ("?q=…&page=2", or nothing), for the row forms' addresses
+      listQuery: pageHref('', { q: search }, paging.page),
       agencies: listAgencies(db),
       roles: STAFF_ROLES,
       message: feedback.message,
