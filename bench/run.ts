@@ -281,6 +281,25 @@ async function nationalResults(): Promise<void> {
     figures.push(report({ id: 'P2', name, value: meanwhile.pageMs, unit: 'ms' }));
     figures.push(report({ id: 'P2', name: `meanwhile ${meanwhile.opened} questionnaires opened one after another, the slowest`, value: meanwhile.slowestMs, unit: 'ms', target: 'errors 0', met: meanwhile.errors === 0 }));
   }
+  // Respondents keep writing while staff read the results: a national document that took long is
+  // shared for 15 s after such writes (results/service.ts cachedResults), and requests arriving
+  // while it is computed wait for that one computation instead of each starting their own.
+  const respondentWrites = async (count: number) => {
+    for (let index = 0; index < count; index++) {
+      const token = deriveInvitationToken(Buffer.from(SECRET), `besar-seed${opened++ % largeAgency}`);
+      await fetch(`${server.baseUrl}/api/v1/respond/${token}`).then((answer) => answer.arrayBuffer());
+    }
+  };
+  const afterWrites = await runLoad(1, smoke ? 2 : 5, async (_index, record) => {
+    await respondentWrites(1);
+    await timed(record, server.baseUrl + '/staff/results/BENCH-P2', { headers: { cookie } });
+  });
+  figures.push(report({ id: 'P2', name: `results overview right after a respondent's write, p50 of ${afterWrites.requests}`, value: percentile(afterWrites.latenciesMs, 50), unit: 'ms', target: 'errors 0', met: afterWrites.errors === 0 }));
+  if (!smoke) await sleep(15_500);
+  await respondentWrites(1);
+  const viewers = 8;
+  const together = await runLoad(viewers, viewers, async (_index, record) => void (await timed(record, server.baseUrl + '/staff/results/BENCH-P2', { headers: { cookie } })));
+  figures.push(report({ id: 'P2', name: `${viewers} results overviews asked at once after a write, the slowest`, value: together.latenciesMs.at(-1)!, unit: 'ms', target: 'errors 0', met: together.errors === 0 }));
   await server.stop();
   started = Date.now();
 }

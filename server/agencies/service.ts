@@ -1,3 +1,4 @@
+import { noteChange } from '../platform/changes.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { emptyReport, readTable, requireColumns, type ImportReport } from '../platform/tabular.js';
@@ -79,6 +80,7 @@ export async function importAgencies(db: Db, clock: Clock, content: Buffer): Pro
       setAgencyParent(db, idByCode.get(agency.code.toLowerCase())!, parentId);
     }
   })();
+  if (report.stored + report.updated > 0) noteChange(db, 'results');
   report.rejected = report.rows - report.stored - report.updated - report.duplicates;
   report.errors.sort((a, b) => a.line - b.line);
   return report;

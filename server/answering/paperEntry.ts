@@ -1,4 +1,5 @@
 import { listAgencies, listAllUnits } from '../agencies/store.js';
+import { noteChange } from '../platform/changes.js';
 import { dayIn, type Clock } from '../platform/clock.js';
 import { statement, type Db } from '../platform/db.js';
 import { InputError } from '../platform/errors.js';
@@ -155,6 +156,7 @@ export async function importResponses(db: Db, clock: Clock, timeZone: string, su
       );
     }
   })();
+  if (accepted.length > 0) noteChange(db, 'results');
   report.stored = accepted.length;
   report.rejected = report.rows - report.stored - report.duplicates;
   report.errors.sort((a, b) => a.line - b.line);

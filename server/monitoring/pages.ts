@@ -42,7 +42,8 @@ const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
 
 /** `reader`: where the counts are read. In the server, the reader thread, so that respondents are
  * answered meanwhile (a national count takes about a second, a large agency's a few hundred ms). */
-export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, reader: Reader): Router {
+/** `timeZone`: the survey office's, for the times shown (config TIMEZONE) */
+export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, reader: Reader, timeZone: string): Router {
   const router = Router();
   const surveyCounts = sharedSurveyCounts((surveyId) => agencyGroupCounts(reader, surveyId), clock);
 
@@ -95,7 +96,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, 
       parents: [...new Set(all.map((row) => row.parentCode).filter((code): code is string => code !== null))].sort(),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
-      updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Jakarta' }).format(countedAt),
+      updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(countedAt),
       exportHref: `/staff/monitoring/${survey.code}/export.csv`,
       scripts: ['refresh.js'],
       autoRefresh: true,

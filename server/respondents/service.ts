@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { listAgencies, listAllUnits } from '../agencies/store.js';
+import { noteChange } from '../platform/changes.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { emptyReport, readTable, requireColumns, type ImportReport } from '../platform/tabular.js';
@@ -110,6 +111,7 @@ export async function importRespondents(
           insertStagedRespondents(db, staging, survey.id, firstId, now);
           insertStagedInvitations(db, staging, survey.id, firstId);
         }).immediate();
+        noteChange(db, 'results');
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
           throw new ConflictError('Respondents of this survey were added while the file was being checked (another import?). Nothing from this file was stored; import it again.', 'respondents_changed');

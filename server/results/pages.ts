@@ -5,7 +5,7 @@ import type { Db } from '../platform/db.js';
 import type { Reader } from '../platform/readerThread.js';
 import { AppError, NotFoundError } from '../platform/errors.js';
 import { z } from 'zod';
-import { numberFormat, type Translate } from '../platform/i18n.js';
+import { dateFormat, numberFormat, type Translate } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import { isExcluded, ScoreAccumulator } from '../scoring/index.js';
 import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -26,7 +26,7 @@ export function formatNumber(value: number | null | undefined, language: string)
   return numberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
 }
 
-export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }, reader: Reader): Router {
+export function resultsPages(db: Db, clock: Clock, settings: { minCell: number; timeZone: string }, reader: Reader): Router {
   const router = Router();
 
   function visibleSurvey(request: Request, response: Response): SurveyRecord {
@@ -45,6 +45,8 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
       surveyTitle: localize(survey.definition.title, language),
       provisional: survey.status !== 'closed',
       fmt: (value: number | null | undefined) => formatNumber(value, language),
+      // a national document may be shared for a few seconds (cachedResults): the page says when it was computed
+      computedTime: (document: ResultsDocument) => dateFormat(language, { dateStyle: 'medium', timeStyle: 'medium', timeZone: settings.timeZone }).format(new Date(document.computedAt)),
       categoryTitle: (code: string | null) => (code ? localize(survey.definition.categories.find((category) => category.code === code)?.title, language) : ''),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       dimensionTitle: (code: string) => localize(survey.definition.dimensions.find((dimension) => dimension.code === code)?.title, language) || code,
@@ -176,6 +178,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number }
 
     response.render('results/agency', {
       ...locals,
+      document,
       agency,
       groupCharts,
       units,

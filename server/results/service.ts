@@ -8,6 +8,7 @@ import { requireSurvey } from '../surveys/service.js';
 import { findAgencyByCode } from '../agencies/store.js';
 import { insertResponseScores } from '../answering/store.js';
 import { dimensionScoresOf } from '../scoring/index.js';
+import { changeCount, noteChange } from '../platform/changes.js';
 import { snapshotOn, type Reader } from '../platform/readerThread.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { countFlagged, countUnscoredResponses, iterateScoredResponses, listFlagged, listSurveyVersions, markScored, resultsInputQueries, resultsInputsFrom, type FlaggedResponse, type ResultsInputs } from './store.js';
@@ -74,28 +75,70 @@ export async function computeResultsOn(reader: Reader, db: Db, clock: Clock, sur
 
 /** The results document for the staff pages, kept while the database is unchanged. The key is
  * what SQLite itself says about change: `PRAGMA data_version` moves when another connection (the
- * CLI, a second process) commits, `total_changes()` when this one writes anything at all. So any
- * write anywhere recomputes (conservative: while a survey is open, autosaves keep it recomputing);
- * once a round is closed and quiet, inspectors' pages and the trend across rounds are served from
- * here. `computedAt` stays the time it was computed, which is true of the data shown. */
-const documentCache = new WeakMap<Db, Map<string, { key: string; document: ResultsDocument }>>();
+ * CLI, a second process) commits, `total_changes()` when this one writes anything at all. Once a
+ * round is closed and quiet, inspectors' pages and the trend across rounds are served from here.
+ *
+ * Any write moves that key, including ones the document does not read (a sign-in, an audit entry,
+ * an autosave). A national document takes about a second on the reader thread, so one that took
+ * at least `slowMs` is reused for `reuseForMs` after such writes, unless a staff change to the
+ * results was made in the meantime (platform/changes.ts), and requests arriving while it is
+ * computed wait for that computation instead of starting their own. Small surveys stay exact.
+ * `computedAt` stays the time it was computed, which the pages show. */
+export interface ResultsReuse {
+  reuseForMs: number;
+  slowMs: number;
+  /** milliseconds elapsed, for measuring the computation; the clock stays the one for "when" */
+  elapsedMs: () => number;
+}
+
+export const DEFAULT_RESULTS_REUSE: ResultsReuse = { reuseForMs: 15_000, slowMs: 200, elapsedMs: () => performance.now() };
+
+interface KeptDocument {
+  key: string;
+  staffChanges: number;
+  document: ResultsDocument;
+  computedAtMs: number;
+  tookMs: number;
+}
+
+const documentCache = new WeakMap<Db, Map<string, KeptDocument>>();
+const computing = new WeakMap<Db, Map<string, { key: string; staffChanges: number; promise: Promise<ResultsDocument> }>>();
 const CACHED_SURVEYS = 8;
 
-export async function cachedResults(db: Db, clock: Clock, surveyCode: string, reader: Reader): Promise<ResultsDocument> {
+export async function cachedResults(db: Db, clock: Clock, surveyCode: string, reader: Reader, reuse: ResultsReuse = DEFAULT_RESULTS_REUSE): Promise<ResultsDocument> {
   const changeKey = () => `${String(db.pragma('data_version', { simple: true }))}|${String(statement(db, 'SELECT total_changes()').pluck().get())}`;
   let cache = documentCache.get(db);
   if (!cache) documentCache.set(db, (cache = new Map()));
-  const cached = cache.get(surveyCode);
-  if (cached && cached.key === changeKey()) return cached.document;
+  let running = computing.get(db);
+  if (!running) computing.set(db, (running = new Map()));
   // the key before computing: a write made while the reader thread reads is never hidden by the
   // cache (the one write a first computation may make itself, scoring older responses, only
   // costs one more computation)
   const key = changeKey();
-  const document = await computeResultsOn(reader, db, clock, surveyCode);
-  cache.delete(surveyCode);
-  if (cache.size >= CACHED_SURVEYS) cache.delete(cache.keys().next().value!);
-  cache.set(surveyCode, { key, document });
-  return document;
+  const staffChanges = changeCount(db, 'results');
+  const cached = cache.get(surveyCode);
+  if (cached && cached.staffChanges === staffChanges) {
+    if (cached.key === key) return cached.document;
+    if (cached.tookMs >= reuse.slowMs && clock.now().getTime() - cached.computedAtMs < reuse.reuseForMs) return cached.document;
+  }
+  const inFlight = running.get(surveyCode);
+  const slow = cached !== undefined && cached.tookMs >= reuse.slowMs;
+  if (inFlight && inFlight.staffChanges === staffChanges && (inFlight.key === key || slow)) return inFlight.promise;
+
+  const startedMs = reuse.elapsedMs();
+  const computedAtMs = clock.now().getTime();
+  const promise = computeResultsOn(reader, db, clock, surveyCode).then((document) => {
+    cache.delete(surveyCode);
+    if (cache.size >= CACHED_SURVEYS) cache.delete(cache.keys().next().value!);
+    cache.set(surveyCode, { key, staffChanges, document, computedAtMs, tookMs: reuse.elapsedMs() - startedMs });
+    return document;
+  });
+  running.set(surveyCode, { key, staffChanges, promise });
+  try {
+    return await promise;
+  } finally {
+    if (running.get(surveyCode)?.promise === promise) running.delete(surveyCode);
+  }
 }
 
 /** The rows of `resultsCsvRows` as an XLSX workbook of one sheet, streamed to `output` row by row
@@ -140,6 +183,7 @@ export function addCorrection(db: Db, clock: Clock, input: { surveyCode: string;
     input.reason.trim(),
     clock.now().toISOString(),
   );
+  noteChange(db, 'results');
 }
 
 /** How many responses carry a quality flag or a manual exclusion (in one agency, if given). */
@@ -167,4 +211,5 @@ export function reviewResponse(db: Db, input: { surveyCode: string; responseId: 
       input.action === 'exclude' ? `No response ${input.responseId} in survey ${survey.code}` : `No response ${input.responseId} with an automatic flag in survey ${survey.code}`,
     );
   }
+  noteChange(db, 'results');
 }

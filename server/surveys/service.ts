@@ -1,4 +1,5 @@
 import type { Clock } from '../platform/clock.js';
+import { noteChange } from '../platform/changes.js';
 import type { Db } from '../platform/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { questionnaireStructure } from './lock.js';
@@ -41,7 +42,7 @@ export function parseDefinitionText(jsonText: string): SurveyDefinition {
  * questionnaires are locked: only texts may still change. */
 export function loadSurveyDefinition(db: Db, clock: Clock, definition: SurveyDefinition): LoadResult {
   const now = clock.now().toISOString();
-  return db.transaction((): LoadResult => {
+  const loaded = db.transaction((): LoadResult => {
     const existing = findSurveyByCode(db, definition.code);
     if (!existing) {
       insertSurvey(db, definition, now);
@@ -63,6 +64,8 @@ export function loadSurveyDefinition(db: Db, clock: Clock, definition: SurveyDef
     updateSurveyDefinition(db, existing.id, definition, version, now);
     return { survey: findSurveyByCode(db, definition.code)!, outcome: 'updated' };
   })();
+  if (loaded.outcome !== 'unchanged') noteChange(db, 'results');
+  return loaded;
 }
 
 export function requireSurvey(db: Db, code: string): SurveyRecord {

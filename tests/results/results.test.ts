@@ -2,7 +2,9 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { importResponses } from '../../server/answering/paperEntry.js';
 import { formatProblem, formatReport } from '../../server/platform/tabular.js';
-import { addCorrection, cachedResults, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse } from '../../server/results/service.js';
+import { addCorrection, cachedResults, computeResults, DEFAULT_RESULTS_REUSE, listFlaggedResponses, resultsCsvRows, reviewResponse, type ResultsReuse } from '../../server/results/service.js';
+import { appendAudit } from '../../server/staff/store.js';
+import type { Reader } from '../../server/platform/readerThread.js';
 import { openDatabase } from '../../server/platform/db.js';
 import { ScoreAccumulator } from '../../server/scoring/index.js';
 import { iterateScoredResponses, listSurveyVersions, unitInputQueries, unitInputsFrom } from '../../server/results/store.js';
@@ -144,7 +146,8 @@ describe('the cached results document of the staff pages', () => {
     // as the server runs it: read on the reader thread
     const reader = startReaderThread(world.db, createLogger('silent'));
     onTestFinished(() => reader.stop());
-    const cached = () => cachedResults(world.db, world.clock, 'SPI-TEST', reader);
+    // every computation measured as instant: a small survey's document is never reused after a write
+    const cached = () => cachedResults(world.db, world.clock, 'SPI-TEST', reader, { ...DEFAULT_RESULTS_REUSE, elapsedMs: () => 0 });
     await importResponses(world.db, world.clock, 'Asia/Jakarta', 'SPI-TEST', Buffer.from(PAPER + '\n'));
     const first = await cached();
     world.clock.advance(60_000);
@@ -169,6 +172,62 @@ describe('the cached results document of the staff pages', () => {
     expect(await cached()).toBe(afterCorrection);
     // the reader thread's document is the one computed on the connection
     expect(afterCorrection).toEqual({ ...computeResults(world.db, world.clock, 'SPI-TEST'), computedAt: afterCorrection.computedAt });
+  });
+});
+
+describe('a slow results document (national size)', () => {
+  it('is shared for a while after writes it does not need, but never hides a staff change to the results', async () => {
+    const thread = startReaderThread(world.db, createLogger('silent'));
+    onTestFinished(() => thread.stop());
+    let computations = 0;
+    const reader: Reader = { ...thread, snapshot: (queries) => (computations++, thread.snapshot(queries)) };
+    // every computation measured as taking 500 ms: slow; shared for 10 minutes (15 s in the server)
+    let elapsed = 0;
+    const slow: ResultsReuse = { reuseForMs: 10 * 60_000, slowMs: 200, elapsedMs: () => (elapsed += 250) };
+    const cached = () => cachedResults(world.db, world.clock, 'SPI-TEST', reader, slow);
+    const corrections = (document: Awaited<ReturnType<typeof cached>>) => document.agencies.find((agency) => agency.code === 'PROV-A')!.corrections.length;
+    await webSubmit('Ani', { I_TR_1: '3', I_TR_2: '4', I_GATE: 'yes', I_PBJ_SAME: '2', I_PBJ_1: '1', I_YEARS: 7 });
+    const first = await cached();
+    expect(computations).toBe(1);
+
+    // a sign-in and a respondent's submission (five minutes later) write, but the document is shared
+    appendAudit(world.db, { at: world.clock.now().toISOString(), actor: 'inspector@example.id', action: 'staff.sign_in' });
+    await webSubmit('Budi', { I_TR_1: '2', I_TR_2: 'dk', I_GATE: 'no', I_YEARS: 3 });
+    expect(await cached()).toBe(first);
+    expect(computations).toBe(1);
+    // ten minutes after it was computed, the next request computes it afresh, with the submission
+    world.clock.advance(5 * 60_000);
+    const later = await cached();
+    expect(later).not.toBe(first);
+    expect(computations).toBe(2);
+    const internalOf = (document: typeof first) => document.agencies.find((agency) => agency.code === 'PROV-A')!.groups.internal!.responses;
+    expect(internalOf(later)).toBe(internalOf(first) + 1);
+
+    // a correction made through this server shows at once
+    addCorrection(world.db, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A', points: 2, reason: 'kasus di pengadilan' });
+    const corrected = await cached();
+    expect(computations).toBe(3);
+    expect(corrections(corrected)).toBe(1);
+
+    // requests arriving while it is computed wait for that one computation
+    world.clock.advance(11 * 60_000);
+    appendAudit(world.db, { at: world.clock.now().toISOString(), actor: 'inspector@example.id', action: 'results.export' });
+    const together = await Promise.all([cached(), cached(), cached()]);
+    expect(computations).toBe(4);
+    expect(together[1]).toBe(together[0]);
+    expect(together[2]).toBe(together[0]);
+    expect(together[0]).not.toBe(corrected);
+
+    // but not a request made after a staff change: it gets its own, which shows the change
+    world.clock.advance(11 * 60_000);
+    appendAudit(world.db, { at: world.clock.now().toISOString(), actor: 'inspector@example.id', action: 'results.export' });
+    const before = cached();
+    addCorrection(world.db, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A', points: 1, reason: 'kasus kedua' });
+    const after = cached();
+    expect(corrections(await after)).toBe(2);
+    expect(await before).not.toBe(await after);
+    expect(computations).toBe(6);
+    expect(await cached()).toBe(await after);
   });
 });
 

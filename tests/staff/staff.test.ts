@@ -87,6 +87,9 @@ describe('who sees results', () => {
     const admin = await signIn('admin@example.id');
     const page = await admin.agent.get('/staff/results/SPI-TEST').expect(200);
     expect(page.text).toContain('SEMENTARA');
+    // and when the figures were computed, in the survey office's time zone
+    const computed = new Intl.DateTimeFormat('id-ID', { dateStyle: 'medium', timeStyle: 'medium', timeZone: world.config.TIMEZONE }).format(world.clock.now());
+    expect(page.text).toContain(`Dihitung ${computed}.`);
     const inspector = await signIn('inspektur@example.id');
     await inspector.agent.get('/staff/results/SPI-TEST').expect(403);
     await inspector.agent.get('/staff/results/SPI-TEST/agencies/PROV-A').expect(403);

@@ -113,6 +113,7 @@ export const en: Record<MessageKey, string> = {
   'staff.results': "Results",
   'staff.results_not_yet': "Results are available once the survey is closed.",
   'results.heading': "Results of {survey}",
+  'results.computed': "Computed {time}.",
   'results.provisional': "PROVISIONAL: the survey is still open and figures may change. Only administrators can see this page.",
   'results.national_mean': "National mean",
   'results.target': "National target",

@@ -112,6 +112,7 @@ export const id = {
   'staff.results': "Hasil",
   'staff.results_not_yet': "Hasil tersedia setelah survei ditutup.",
   'results.heading': "Hasil {survey}",
+  'results.computed': "Dihitung {time}.",
   'results.provisional': "SEMENTARA: survei masih dibuka, angka dapat berubah. Hanya administrator yang dapat melihat halaman ini.",
   'results.national_mean': "Rata-rata nasional",
   'results.target': "Target nasional",
