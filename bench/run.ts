@@ -225,29 +225,42 @@ async function nationalResults(): Promise<void> {
   addLargeAgencyNotAnswered(db, largeAgency);
   db.prepare(`UPDATE responses SET flag_speeder = 1, duration_seconds = 45 WHERE id IN (SELECT id FROM responses ORDER BY id LIMIT ?)`).run(flagged);
   await addStaff(db, systemClock, { email: 'bench@example.id', role: 'administrator', password: 'bench-password-1' });
+  await addStaff(db, systemClock, { email: 'besar@example.id', role: 'liaison', agencyCode: 'KOTA-BESAR', password: 'bench-password-1' });
   db.close();
 
   const server = await startProductionServer(databasePath, work, SECRET);
-  const form = await fetch(`${server.baseUrl}/staff/login`);
-  const formToken = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const login = await fetch(`${server.baseUrl}/staff/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', cookie: String(form.headers.get('set-cookie')).split(';')[0]! },
-    body: `email=bench%40example.id&password=bench-password-1&_csrf=${formToken}`,
-  });
-  const cookie = String(login.headers.get('set-cookie')).split(';')[0]!;
-  for (const [name, url] of [
+  /** a session cookie for a staff member */
+  const signIn = async (email: string) => {
+    const form = await fetch(`${server.baseUrl}/staff/login`);
+    const formToken = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+    const login = await fetch(`${server.baseUrl}/staff/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', cookie: String(form.headers.get('set-cookie')).split(';')[0]! },
+      body: `email=${encodeURIComponent(email)}&password=bench-password-1&_csrf=${formToken}`,
+    });
+    return String(login.headers.get('set-cookie')).split(';')[0]!;
+  };
+  const cookie = await signIn('bench@example.id');
+  const liaisonCookie = await signIn('besar@example.id');
+  for (const [name, url, asWho] of [
     ['results overview of every agency', `/staff/results/BENCH-P2`],
     ['agency results page', `/staff/results/BENCH-P2/agencies/KOTA-0001`],
     ['monitoring dashboard', `/staff/monitoring/BENCH-P2`],
     ['monitoring of one agency', `/staff/monitoring/BENCH-P2/agencies/KOTA-0001`],
     [`monitoring of the agency with ${largeAgency} not yet answered`, `/staff/monitoring/BENCH-P2/agencies/KOTA-BESAR`],
     [`review of ${flagged} flagged responses`, `/staff/results/BENCH-P2/review`],
-  ] as const) {
+    ['how an agency index is computed', `/staff/results/BENCH-P2/agencies/KOTA-0001/method`],
+    ['staff home', `/staff`],
+    ['managing the survey', `/staff/surveys/BENCH-P2/manage`],
+    ['sending invitations, the confirmation page', `/staff/surveys/BENCH-P2/invitations`],
+    [`reminders to the agency with ${largeAgency} not yet answered, the confirmation page`, `/staff/monitoring/BENCH-P2/agencies/KOTA-BESAR/reminders`],
+    ['audit log', `/staff/audit`],
+    [`sending invitations, the confirmation page of the liaison of the agency with ${largeAgency}`, `/staff/surveys/BENCH-P2/invitations`, liaisonCookie],
+  ] as [string, string, string?][]) {
     let htmlBytes = 0;
     const load = await runLoad(1, smoke ? 2 : 5, async (_index, record) => {
-      htmlBytes = (await timed(record, server.baseUrl + url, { headers: { cookie } })).bodyBytes;
+      htmlBytes = (await timed(record, server.baseUrl + url, { headers: { cookie: asWho ?? cookie } })).bodyBytes;
     });
     figures.push(report({ id: 'P2', name: `${name}, p50 of ${load.requests}`, value: percentile(load.latenciesMs, 50), unit: 'ms', target: 'errors 0', met: load.errors === 0 }));
     figures.push(report({ id: 'P2', name: `${name}, HTML`, value: htmlBytes / 1024, unit: 'KB' }));

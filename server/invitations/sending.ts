@@ -60,10 +60,21 @@ const INVITATIONS_PER_BATCH = 2000;
  * through. A range, not a number of matches: a batch never looks at more than 2,000 invitations,
  * however few of them match. The queries say `+i.survey_id` to keep SQLite on the id range rather
  * than the survey index, which would read and sort the whole survey for every batch. Invitations
- * added meanwhile, past the last id, wait for the next run.
+ * added meanwhile, past the last id, wait for the next run. For one agency (a liaison's page), the
+ * ranges span only that agency's invitation ids: its respondents usually came in one file, so a
+ * few batches instead of every batch of the national round.
  */
-async function inBatches(db: Db, surveyId: number, batch: (fromId: number, toId: number) => void): Promise<void> {
-  const ids = statement(db, 'SELECT MIN(id) AS first, MAX(id) AS last FROM invitations WHERE survey_id = ?').get(surveyId) as { first: number | null; last: number | null };
+async function inBatches(db: Db, surveyId: number, agencyCode: string | undefined, batch: (fromId: number, toId: number) => void): Promise<void> {
+  const ids = (
+    agencyCode === undefined
+      ? statement(db, 'SELECT MIN(id) AS first, MAX(id) AS last FROM invitations WHERE survey_id = ?').get(surveyId)
+      : statement(
+          db,
+          `SELECT MIN(i.id) AS first, MAX(i.id) AS last
+             FROM agencies a JOIN respondents r ON r.survey_id = ? AND r.agency_id = a.id JOIN invitations i ON i.respondent_id = r.id
+            WHERE a.code = ?`,
+        ).get(surveyId, agencyCode)
+  ) as { first: number | null; last: number | null };
   if (ids.first === null || ids.last === null) return;
   const inTransaction = db.transaction(batch);
   for (let fromId = ids.first; fromId <= ids.last; fromId += INVITATIONS_PER_BATCH) {
@@ -87,7 +98,7 @@ export async function queueInvitations(db: Db, clock: Clock, filter: SendFilter 
   const result: QueueInvitationsResult = { queued: { email: 0, whatsapp: 0 }, alreadyInvited: 0, skipped: { noContactForChannel: 0, optedOut: 0, completed: 0 } };
   const now = clock.now();
   let first: PlannedMessage | undefined;
-  await inBatches(db, survey.id, (fromId, toId) => {
+  await inBatches(db, survey.id, filter.agencyCode, (fromId, toId) => {
     for (const candidate of candidates(db, survey.id, filter, fromId, toId)) {
       if (candidate.invited) result.alreadyInvited++;
       else if (candidate.status === 'completed') result.skipped.completed++;
@@ -155,7 +166,7 @@ export async function queueReminders(db: Db, clock: Clock, options: ReminderOpti
   const survey = requireOpenForSending(db, options.surveyCode);
   const now = clock.now();
   const planned: PlannedMessage[] = [];
-  await inBatches(db, survey.id, (fromId, toId) => {
+  await inBatches(db, survey.id, options.agencyCode, (fromId, toId) => {
     for (const candidate of reminderCandidates(db, survey.id, options, fromId, toId)) {
       if (candidate.reminders >= options.max) continue;
       if (now.getTime() - Date.parse(candidate.lastMessageAt) < options.minDays * DAY_MS) continue;
@@ -176,7 +187,7 @@ export async function applyReminderSchedules(db: Db, clock: Clock): Promise<numb
   for (const survey of listSurveys(db)) {
     const schedule = survey.definition.reminderSchedule;
     if (survey.status !== 'open' || !schedule) continue;
-    await inBatches(db, survey.id, (fromId, toId) => {
+    await inBatches(db, survey.id, undefined, (fromId, toId) => {
       for (const candidate of reminderCandidates(db, survey.id, { surveyCode: survey.code }, fromId, toId)) {
         const nextDay = schedule.afterDays[candidate.reminders];
         if (nextDay === undefined) continue;

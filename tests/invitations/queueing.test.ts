@@ -49,6 +49,22 @@ describe('queueing the invitations of a national round', () => {
     ]);
   });
 
+  it("for one agency, looks only over that agency's invitation ids, not the whole round's", async () => {
+    // an agency registered later: its 100 respondents have the last ids, after the 9,000 others
+    await importAgencies(db, clock, Buffer.from('code,name,kind\nKAB-C,Kabupaten C,regency\n'));
+    const rows = Array.from({ length: 100 }, (_, index) => `KAB-C,internal,C${index},c${index}@example.id`);
+    await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(['agency_code,group,name,email', ...rows].join('\n')));
+    let settled = false;
+    const queueing = queueInvitations(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'KAB-C' }, false).finally(() => (settled = true));
+    // one batch (its ids fit in one range) and one turn: done by the time this runs, where the
+    // round's ranges from the first id would have taken five batches
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(settled).toBe(true);
+    expect(await queueing).toMatchObject({ queued: { email: 100, whatsapp: 0 }, alreadyInvited: 0 });
+    // an agency without respondents in this survey: nothing to look over
+    expect(await queueInvitations(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'NOPE' }, false)).toMatchObject({ queued: { email: 0, whatsapp: 0 }, alreadyInvited: 0 });
+  });
+
   it('queues reminders in the same batches, once per invitation', async () => {
     await queueInvitations(db, clock, { surveyCode: 'SPI-TEST' }, false);
     const fourDaysAgo = new Date(clock.now().getTime() - 4 * 86_400_000).toISOString();
