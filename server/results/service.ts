@@ -73,17 +73,7 @@ export async function computeResultsOn(reader: Reader, db: Db, clock: Clock, sur
   return resultsFrom(survey, resultsInputsFrom(await reader.snapshot(resultsInputQueries(survey.id))), computedAt);
 }
 
-/** The results document for the staff pages, kept while the database is unchanged. The key is
- * what SQLite itself says about change: `PRAGMA data_version` moves when another connection (the
- * CLI, a second process) commits, `total_changes()` when this one writes anything at all. Once a
- * round is closed and quiet, inspectors' pages and the trend across rounds are served from here.
- *
- * Any write moves that key, including ones the document does not read (a sign-in, an audit entry,
- * an autosave). A national document takes about a second on the reader thread, so one that took
- * at least `slowMs` is reused for `reuseForMs` after such writes, unless a staff change to the
- * results was made in the meantime (platform/changes.ts), and requests arriving while it is
- * computed wait for that computation instead of starting their own. Small surveys stay exact.
- * `computedAt` stays the time it was computed, which the pages show. */
+/** How long a slow results document may be shared (see cachedResults). */
 export interface ResultsReuse {
   reuseForMs: number;
   slowMs: number;
@@ -105,8 +95,18 @@ const documentCache = new WeakMap<Db, Map<string, KeptDocument>>();
 const computing = new WeakMap<Db, Map<string, { key: string; staffChanges: number; promise: Promise<ResultsDocument> }>>();
 const CACHED_SURVEYS = 8;
 
+/** The results document for the staff pages, kept while the database is unchanged. The key is
+ * what SQLite itself says about change: `PRAGMA data_version` moves when another connection (the
+ * CLI, a second process) commits, `total_changes()` when this one writes anything at all. Once a
+ * round is closed and quiet, inspectors' pages and the trend across rounds are served from here.
+ *
+ * Any write moves that key, including ones the document does not read (a sign-in, an audit entry,
+ * an autosave). A national document takes about a second on the reader thread, so one that took
+ * at least `slowMs` is reused for `reuseForMs` after such writes, unless a staff change to the
+ * results was made in the meantime (platform/changes.ts), and requests arriving while it is
+ * computed wait for that computation instead of starting their own. Small surveys stay exact.
+ * `computedAt` stays the time it was computed, which the pages show. */
 export async function cachedResults(db: Db, clock: Clock, surveyCode: string, reader: Reader, reuse: ResultsReuse = DEFAULT_RESULTS_REUSE): Promise<ResultsDocument> {
-  const changeKey = () => `${String(db.pragma('data_version', { simple: true }))}|${String(statement(db, 'SELECT total_changes()').pluck().get())}`;
   let cache = documentCache.get(db);
   if (!cache) documentCache.set(db, (cache = new Map()));
   let running = computing.get(db);
@@ -114,13 +114,14 @@ export async function cachedResults(db: Db, clock: Clock, surveyCode: string, re
   // the key before computing: a write made while the reader thread reads is never hidden by the
   // cache (the one write a first computation may make itself, scoring older responses, only
   // costs one more computation)
-  const key = changeKey();
+  const key = `${String(db.pragma('data_version', { simple: true }))}|${String(statement(db, 'SELECT total_changes()').pluck().get())}`;
   const staffChanges = changeCount(db, 'results');
   const cached = cache.get(surveyCode);
   if (cached && cached.staffChanges === staffChanges) {
     if (cached.key === key) return cached.document;
     if (cached.tookMs >= reuse.slowMs && clock.now().getTime() - cached.computedAtMs < reuse.reuseForMs) return cached.document;
   }
+  // a request arriving while the document is computed shares that computation, on the same terms
   const inFlight = running.get(surveyCode);
   const slow = cached !== undefined && cached.tookMs >= reuse.slowMs;
   if (inFlight && inFlight.staffChanges === staffChanges && (inFlight.key === key || slow)) return inFlight.promise;
