@@ -38,14 +38,7 @@ export function insertRespondent(db: Db, respondent: NewRespondent, now: string)
  * SELECT` in one transaction, about a third of the time of inserting the rows one call at a time,
  * and that transaction is all the event loop waits for. Columns: `seq` (1, 2, … in file order), the
  * respondent's fields, and the token of their invitation (`invitations/store.ts` reads those). */
-export interface StagedRespondent {
-  agencyId: number;
-  groupCode: string;
-  unitId: number | null;
-  name: string;
-  email: string | null;
-  phone: string | null;
-  language: string;
+export interface StagedRespondent extends Omit<NewRespondent, 'surveyId'> {
   tokenSeed: string;
   tokenHash: string;
 }
