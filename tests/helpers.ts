@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -127,8 +128,15 @@ export async function signInStaff(app: World['app'], email: string, password: st
 }
 
 /** Serves a world's app on a free loopback port (for the browser tests). */
-export async function serveWorld(world: World): Promise<{ baseUrl: string; close: () => Promise<void> }> {
-  const server = world.app.listen(0, '127.0.0.1');
+/** The world's app on a port of 127.0.0.1. `holdRequest` may return a promise for a request, which
+ * the app then only gets once it settles (what a slow server would look like to a browser). */
+export async function serveWorld(world: World, options: { holdRequest?: (request: IncomingMessage) => Promise<void> | undefined } = {}): Promise<{ baseUrl: string; close: () => Promise<void> }> {
+  const server = createServer((request, response) => {
+    const held = options.holdRequest?.(request);
+    if (held) void held.then(() => world.app(request, response));
+    else world.app(request, response);
+  });
+  server.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

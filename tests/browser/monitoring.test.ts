@@ -11,6 +11,9 @@ let browser: Browser;
 let world: World;
 let served: Awaited<ReturnType<typeof serveWorld>> | undefined;
 let baseUrl: string;
+/** while set, the server gets a respondents upload only once this settles (a national file's checking) */
+let respondentsUploadHeld: Promise<void> | undefined;
+let releaseUpload: () => void = () => {};
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
@@ -21,10 +24,12 @@ beforeAll(async () => {
   world.db.prepare(`UPDATE messages SET state = 'sent', sent_at = created_at`).run();
   submitQuestionnaire({ db: world.db, clock: world.clock, timeZone: 'Asia/Jakarta' }, world.tokens.get('Ani')!, completeInternalAnswers());
   world.clock.advance(2 * 24 * 3600 * 1000);
-  served = await serveWorld(world);
+  served = await serveWorld(world, { holdRequest: (request) => (request.method === 'POST' && request.url?.endsWith('/respondents') ? respondentsUploadHeld : undefined) });
   baseUrl = served.baseUrl;
 });
 afterAll(async () => {
+  // a test that failed while holding an upload must not keep the server from closing
+  releaseUpload();
   await browser?.close();
   await served?.close();
   world?.cleanup();
@@ -72,7 +77,15 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     const rows = Array.from({ length: 3000 }, (_, index) => `PROV-A,external,Pengguna ${index},pengguna${index}@example.id`).join('\n');
     await page.locator('#respondents-file').setInputFiles({ name: 'responden.csv', mimeType: 'text/csv', buffer: Buffer.from(`agency_code,group,name,email\n${rows}\nNOPE,external,X,x@example.id\n`) });
     const form = page.locator('form[action$="/respondents"]');
+    // the server's answer held back, as a national file's checking would hold it for seconds
+    respondentsUploadHeld = new Promise<void>((resolve) => (releaseUpload = resolve));
     await form.getByRole('button', { name: 'Unggah dan impor' }).click();
+    // once sent, the bar turns indeterminate and says the file is being checked; no second upload
+    await form.getByRole('status').filter({ hasText: 'Server sedang memeriksa' }).waitFor();
+    expect(await form.locator('progress').getAttribute('value')).toBeNull();
+    expect(await form.getByRole('button', { name: 'Unggah dan impor' }).isDisabled()).toBe(true);
+    releaseUpload();
+    respondentsUploadHeld = undefined;
     await page.getByRole('heading', { name: 'Laporan impor' }).waitFor();
     // sent by XMLHttpRequest with upload progress (the address did not change), not by a plain post
     expect(page.url()).toMatch(/\/manage$/);

@@ -293,6 +293,7 @@ export const en: Record<MessageKey, string> = {
   'manage.agencies': "Import agencies (CSV or XLSX)",
   'manage.respondents': "Import respondents (CSV or XLSX)",
   'manage.import_button': "Upload and import",
+  'manage.upload_checking': "File sent. The server is checking and storing every row; a large file takes a few seconds.",
   'manage.upload_progress': "Upload progress",
   'manage.upload_error': "The upload failed. Check the connection and try again.",
   'manage.report': "Import report",

@@ -292,6 +292,7 @@ export const id = {
   'manage.agencies': "Impor instansi (CSV atau XLSX)",
   'manage.respondents': "Impor responden (CSV atau XLSX)",
   'manage.import_button': "Unggah dan impor",
+  'manage.upload_checking': "Berkas terkirim. Server sedang memeriksa dan menyimpan setiap baris; berkas besar butuh beberapa detik.",
   'manage.upload_progress': "Kemajuan unggahan",
   'manage.upload_error': "Unggahan gagal. Periksa koneksi lalu coba lagi.",
   'manage.report': "Laporan impor",
