@@ -41,8 +41,8 @@ const NON_RESPONDERS_PER_PAGE = 100;
 const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
 
 /** `reader`: where the counts are read. In the server, the reader thread, so that respondents are
- * answered meanwhile (a national count takes about a second, a large agency's a few hundred ms). */
-/** `timeZone`: the survey office's, for the times shown (config TIMEZONE) */
+ * answered meanwhile (a national count takes about a second, a large agency's a few hundred ms).
+ * `timeZone`: the survey office's, for the times shown (config TIMEZONE). */
 export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, reader: Reader, timeZone: string): Router {
   const router = Router();
   const surveyCounts = sharedSurveyCounts((surveyId) => agencyGroupCounts(reader, surveyId), clock);

@@ -17,7 +17,7 @@ import { canSeeAgency, canSeeResults } from './access.js';
 import { barChart, lineChart } from './charts.js';
 import { addCorrection, cachedResults, countFlaggedResponses, listFlaggedResponses, resultsCsvRows, reviewResponse, writeResultsXlsx, type ResultsDocument } from './service.js';
 import { findAgencyByCode } from '../agencies/store.js';
-import { listSurveyAgencies, listSurveyVersions, unitCompletions, unitInputQueries, unitInputsFrom } from './store.js';
+import { dimensionSumsOf, listSurveyAgencies, listSurveyVersions, unitCompletions, unitInputQueries, unitInputsFrom } from './store.js';
 
 /** Results pages for staff: national overview, agency page, "how was this computed", exports. */
 
@@ -147,7 +147,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number; 
     const agencyRecord = findAgencyByCode(db, agency.code)!;
     const unitAccumulator = new ScoreAccumulator(survey.definition, listSurveyVersions(db, survey.id));
     const unitInputs = unitInputsFrom(await reader.snapshot(unitInputQueries(survey.id, agencyRecord.id)));
-    for (const counts of unitInputs.counts) unitAccumulator.addAggregate(counts.unitId, counts.groupCode, counts, unitInputs.sums.get(`${counts.unitId}|${counts.groupCode}`) ?? []);
+    for (const counts of unitInputs.counts) unitAccumulator.addAggregate(counts.unitId, counts.groupCode, counts, dimensionSumsOf(unitInputs.sums, counts.unitId, counts.groupCode));
     const units = unitCompletions(db, survey.id, agencyRecord.id).map((unit) => {
       const result = unitAccumulator.agencyResult(unit.unitId);
       const groups = Object.keys(survey.definition.groups).map((group) => {

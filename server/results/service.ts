@@ -11,7 +11,7 @@ import { dimensionScoresOf } from '../scoring/index.js';
 import { changeCount, noteChange } from '../platform/changes.js';
 import { snapshotOn, type Reader } from '../platform/readerThread.js';
 import type { SurveyRecord } from '../surveys/store.js';
-import { countFlagged, countUnscoredResponses, iterateScoredResponses, listFlagged, listSurveyVersions, markScored, resultsInputQueries, resultsInputsFrom, type FlaggedResponse, type ResultsInputs } from './store.js';
+import { countFlagged, countUnscoredResponses, dimensionSumsOf, iterateScoredResponses, listFlagged, listSurveyVersions, markScored, resultsInputQueries, resultsInputsFrom, type FlaggedResponse, type ResultsInputs } from './store.js';
 
 export type { FlaggedResponse } from './store.js';
 
@@ -45,13 +45,8 @@ function scoreOlderResponses(db: Db, surveyId: number): void {
 function resultsFrom(survey: SurveyRecord, inputs: ResultsInputs, computedAt: string): ResultsDocument {
   const accumulator = new ScoreAccumulator(survey.definition, inputs.versions);
   for (const agency of inputs.agencies) accumulator.addAgency(agency.id);
-  const sums = new Map<string, { dimension: string; sum: number; n: number }[]>();
-  for (const row of inputs.sums) {
-    const key = `${row.agencyId}|${row.groupCode}`;
-    sums.set(key, [...(sums.get(key) ?? []), { dimension: row.dimension, sum: row.sum, n: row.n }]);
-  }
   for (const counts of inputs.counts) {
-    accumulator.addAggregate(counts.agencyId, counts.groupCode, counts, sums.get(`${counts.agencyId}|${counts.groupCode}`) ?? []);
+    accumulator.addAggregate(counts.agencyId, counts.groupCode, counts, dimensionSumsOf(inputs.sums, counts.agencyId, counts.groupCode));
   }
   const results = inputs.agencies.map((agency) => ({ code: agency.code, name: agency.name, ...accumulator.agencyResult(agency.id, inputs.corrections.get(agency.id) ?? []) }));
   return { survey: survey.code, computedAt, overall: overallResult(survey.definition, results), agencies: results };
@@ -117,13 +112,13 @@ export async function cachedResults(db: Db, clock: Clock, surveyCode: string, re
   const key = `${String(db.pragma('data_version', { simple: true }))}|${String(statement(db, 'SELECT total_changes()').pluck().get())}`;
   const staffChanges = changeCount(db, 'results');
   const cached = cache.get(surveyCode);
+  const slow = cached !== undefined && cached.tookMs >= reuse.slowMs;
   if (cached && cached.staffChanges === staffChanges) {
     if (cached.key === key) return cached.document;
-    if (cached.tookMs >= reuse.slowMs && clock.now().getTime() - cached.computedAtMs < reuse.reuseForMs) return cached.document;
+    if (slow && clock.now().getTime() - cached.computedAtMs < reuse.reuseForMs) return cached.document;
   }
   // a request arriving while the document is computed shares that computation, on the same terms
   const inFlight = running.get(surveyCode);
-  const slow = cached !== undefined && cached.tookMs >= reuse.slowMs;
   if (inFlight && inFlight.staffChanges === staffChanges && (inFlight.key === key || slow)) return inFlight.promise;
 
   const startedMs = reuse.elapsedMs();

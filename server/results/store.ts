@@ -122,7 +122,27 @@ const countsQuery = (surveyId: number): Query => ({
   parameters: [surveyId],
 });
 
-type DimensionSumRow = { agencyId: number; groupCode: string; dimension: string; sum: number; n: number };
+type DimensionSum = { dimension: string; sum: number; n: number };
+type DimensionSumRow = DimensionSum & { agencyId: number; groupCode: string };
+
+/** Sums of s(r, d) per dimension, for each agency (or unit) and group: what
+ * `ScoreAccumulator.addAggregate` takes. Read them with `dimensionSumsOf`. */
+export type DimensionSumsByGroup = Map<string, DimensionSum[]>;
+
+function groupDimensionSums<Row extends DimensionSum & { groupCode: string }>(rows: Row[], ownerOf: (row: Row) => number): DimensionSumsByGroup {
+  const byGroup: DimensionSumsByGroup = new Map();
+  for (const row of rows) {
+    const key = `${ownerOf(row)}|${row.groupCode}`;
+    let sums = byGroup.get(key);
+    if (!sums) byGroup.set(key, (sums = []));
+    sums.push({ dimension: row.dimension, sum: row.sum, n: row.n });
+  }
+  return byGroup;
+}
+
+export function dimensionSumsOf(sums: DimensionSumsByGroup, ownerId: number, groupCode: string): DimensionSum[] {
+  return sums.get(`${ownerId}|${groupCode}`) ?? [];
+}
 
 /** Per agency, group and dimension: the sum and count of s(r, d) over eligible responses. The
  * totals come from one covering index; the few excluded responses are then taken away, so the
@@ -139,14 +159,17 @@ const excludedSumsQuery = (surveyId: number): Query => ({
       GROUP BY s.agency_id, s.group_code, s.dimension`,
   parameters: [surveyId],
 });
-function dimensionSumsFrom(totals: DimensionSumRow[], excluded: DimensionSumRow[]): DimensionSumRow[] {
+function dimensionSumsFrom(totals: DimensionSumRow[], excluded: DimensionSumRow[]): DimensionSumsByGroup {
   const byKey = new Map(totals.map((row) => [`${row.agencyId}|${row.groupCode}|${row.dimension}`, row]));
   for (const row of excluded) {
     const total = byKey.get(`${row.agencyId}|${row.groupCode}|${row.dimension}`)!;
     total.sum -= row.sum;
     total.n -= row.n;
   }
-  return totals.filter((row) => row.n > 0);
+  return groupDimensionSums(
+    totals.filter((row) => row.n > 0),
+    (row) => row.agencyId,
+  );
 }
 
 /** What the results document is computed from. The queries are read in one transaction (one state
@@ -155,7 +178,7 @@ function dimensionSumsFrom(totals: DimensionSumRow[], excluded: DimensionSumRow[
 export interface ResultsInputs {
   agencies: ResultAgency[];
   versions: Map<number, SurveyDefinition>;
-  sums: DimensionSumRow[];
+  sums: DimensionSumsByGroup;
   counts: { agencyId: number; groupCode: string; responses: number; excluded: number }[];
   corrections: Map<number, { points: number; reason: string }[]>;
 }
@@ -201,17 +224,15 @@ export function unitInputQueries(surveyId: number, agencyId: number): Query[] {
 
 export interface UnitInputs {
   counts: { unitId: number; groupCode: string; responses: number; excluded: number }[];
-  sums: Map<string, { dimension: string; sum: number; n: number }[]>;
+  sums: DimensionSumsByGroup;
 }
 
-/** The rows of `unitInputQueries`, shaped; sums keyed by `unitId|groupCode`. */
+/** The rows of `unitInputQueries`, shaped. */
 export function unitInputsFrom([counts, sums]: unknown[][]): UnitInputs {
-  const byUnitGroup = new Map<string, { dimension: string; sum: number; n: number }[]>();
-  for (const row of sums as { unitId: number; groupCode: string; dimension: string; sum: number; n: number }[]) {
-    const key = `${row.unitId}|${row.groupCode}`;
-    byUnitGroup.set(key, [...(byUnitGroup.get(key) ?? []), { dimension: row.dimension, sum: row.sum, n: row.n }]);
-  }
-  return { counts: counts as UnitInputs['counts'], sums: byUnitGroup };
+  return {
+    counts: counts as UnitInputs['counts'],
+    sums: groupDimensionSums(sums as (DimensionSum & { unitId: number; groupCode: string })[], (row) => row.unitId),
+  };
 }
 
 export function countUnscoredResponses(db: Db, surveyId: number): number {

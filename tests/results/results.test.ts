@@ -7,7 +7,7 @@ import { appendAudit } from '../../server/staff/store.js';
 import type { Reader } from '../../server/platform/readerThread.js';
 import { openDatabase } from '../../server/platform/db.js';
 import { ScoreAccumulator } from '../../server/scoring/index.js';
-import { iterateScoredResponses, listSurveyVersions, unitInputQueries, unitInputsFrom } from '../../server/results/store.js';
+import { dimensionSumsOf, iterateScoredResponses, listSurveyVersions, unitInputQueries, unitInputsFrom } from '../../server/results/store.js';
 import type { SurveyDefinition } from '../../server/surveys/schema.js';
 import { createLogger } from '../../server/platform/logger.js';
 import { snapshotOn, startReaderThread } from '../../server/platform/readerThread.js';
@@ -129,7 +129,7 @@ describe('the breakdown by unit', () => {
     for (const scored of iterateScoredResponses(world.db, survey.id, agencyId)) if (scored.unitId !== null) fromAnswers.add({ ...scored, agencyId: scored.unitId });
     const fromSums = new ScoreAccumulator(definition, versions);
     const inputs = unitInputsFrom(snapshotOn(world.db, unitInputQueries(survey.id, agencyId)));
-    for (const counts of inputs.counts) fromSums.addAggregate(counts.unitId, counts.groupCode, counts, inputs.sums.get(`${counts.unitId}|${counts.groupCode}`) ?? []);
+    for (const counts of inputs.counts) fromSums.addAggregate(counts.unitId, counts.groupCode, counts, dimensionSumsOf(inputs.sums, counts.unitId, counts.groupCode));
     const units = world.db.prepare(`SELECT id FROM agency_units WHERE agency_id = ?`).pluck().all(agencyId) as number[];
     expect(units).toHaveLength(2);
     for (const unit of units) {
