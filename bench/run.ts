@@ -358,19 +358,18 @@ async function importing(): Promise<void> {
   const sqliteMs = Number(process.hrtime.bigint() - start) / 1e6;
   // A second baseline: sqlite3 itself storing the rows our import stored (checked, normalised, with
   // their tokens) into the same schema: the floor that the schema's indexes and constraints set.
-  const preparedPath = path.join(work, 'prepared.csv');
-  execFileSync('sqlite3', [path.join(work, 'p3.db'), '.mode csv', `.once ${preparedPath}`, 'SELECT r.survey_id, r.agency_id, r.group_code, r.unit_id, r.name, r.email, r.phone, r.language, r.created_at, i.token_seed, i.token_hash FROM respondents r JOIN invitations i ON i.respondent_id = r.id ORDER BY r.id']);
+  // The rows wait in a database file of their own (token hashes are bytes, which CSV cannot carry).
+  const preparedPath = path.join(work, 'prepared.db');
+  execFileSync('sqlite3', [path.join(work, 'p3.db'), `ATTACH '${preparedPath}' AS prepared`, 'CREATE TABLE prepared.rows AS SELECT r.survey_id, r.agency_id, r.group_code, r.unit_id, r.name, r.email, r.phone, r.language, r.created_at, i.token_seed, i.token_hash FROM respondents r JOIN invitations i ON i.respondent_id = r.id ORDER BY r.id']);
   start = process.hrtime.bigint();
   execFileSync('sqlite3', [
     schemaCopyPath,
     // the server's connection settings (platform/db.ts; better-sqlite3's default cache of 16 MB)
     'PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000;',
-    'CREATE TEMP TABLE prepared (survey_id, agency_id, group_code, unit_id, name, email, phone, language, created_at, token_seed, token_hash)',
-    '.mode csv',
-    `.import ${preparedPath} prepared`,
+    `ATTACH '${preparedPath}' AS prepared`,
     `BEGIN; INSERT INTO respondents (id, survey_id, agency_id, group_code, unit_id, name, email, phone, language, created_at)
-       SELECT rowid, survey_id, agency_id, group_code, NULLIF(unit_id, ''), name, NULLIF(email, ''), NULLIF(phone, ''), language, created_at FROM prepared;
-     INSERT INTO invitations (respondent_id, survey_id, token_seed, token_hash, language) SELECT rowid, survey_id, token_seed, token_hash, language FROM prepared; COMMIT;`,
+       SELECT rowid, survey_id, agency_id, group_code, unit_id, name, email, phone, language, created_at FROM prepared.rows;
+     INSERT INTO invitations (respondent_id, survey_id, token_seed, token_hash, language) SELECT rowid, survey_id, token_seed, token_hash, language FROM prepared.rows; COMMIT;`,
   ]);
   const floorMs = Number(process.hrtime.bigint() - start) / 1e6;
   const floorCheck = new Database(schemaCopyPath, { readonly: true });

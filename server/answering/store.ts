@@ -17,7 +17,7 @@ export interface InvitationForAnswering {
   unitId: number | null;
 }
 
-export function findInvitationByTokenHash(db: Db, tokenHash: string): InvitationForAnswering | undefined {
+export function findInvitationByTokenHash(db: Db, tokenHash: Buffer): InvitationForAnswering | undefined {
   return statement(
     db,
     `SELECT i.id, i.survey_id AS surveyId, i.status, i.language, i.opened_at AS openedAt, i.started_at AS startedAt,

@@ -78,7 +78,7 @@ export function findInvitationIdsByPhone(db: Db, phone: string): number[] {
 }
 
 /** Any invitation by its token, whatever its state (opt-out works after submission too). */
-export function findInvitationByToken(db: Db, tokenHash: string): { id: number; surveyId: number; language: string } | undefined {
+export function findInvitationByToken(db: Db, tokenHash: Buffer): { id: number; surveyId: number; language: string } | undefined {
   return statement(
     db,
     `SELECT i.id, i.survey_id AS surveyId, COALESCE(i.language, r.language) AS language

@@ -12,9 +12,10 @@ export function deriveInvitationToken(secretKey: Buffer, tokenSeed: string): str
   return createHmac('sha256', secretKey).update(tokenSeed).digest().subarray(0, 18).toString('base64url');
 }
 
-// every respondent request hashes its token: the one-shot `hash` costs a third of createHash's chain
-export function hashInvitationToken(invitationToken: string): string {
-  return hash('sha256', invitationToken, 'hex');
+/** SHA-256(token), the 32 bytes stored in invitations.token_hash (migration 009) and searched
+ * by every respondent request: the one-shot `hash` costs a third of createHash's chain. */
+export function hashInvitationToken(invitationToken: string): Buffer {
+  return hash('sha256', invitationToken, 'buffer');
 }
 
 export function isWellFormedToken(candidate: string): boolean {
@@ -30,7 +31,7 @@ export function invitationLink(publicUrl: string, invitationToken: string): stri
  * respondents import of many rows.
  * HMAC is written out from its definition (RFC 2104) over node's one-shot `hash`, with the key
  * pads computed once, and the seeds' random bytes are drawn in blocks. */
-export function invitationTokenMinter(secretKey: Buffer): () => { tokenSeed: string; tokenHash: string } {
+export function invitationTokenMinter(secretKey: Buffer): () => { tokenSeed: string; tokenHash: Buffer } {
   const block = Buffer.alloc(64);
   (secretKey.length > 64 ? hash('sha256', secretKey, 'buffer') : secretKey).copy(block);
   const innerPad = block.map((byte) => byte ^ 0x36);
@@ -46,6 +47,6 @@ export function invitationTokenMinter(secretKey: Buffer): () => { tokenSeed: str
     const tokenSeed = randomBlock.toString('base64url', used * 16, ++used * 16);
     const inner = hash('sha256', Buffer.concat([innerPad, Buffer.from(tokenSeed)]), 'buffer');
     const invitationToken = hash('sha256', Buffer.concat([outerPad, inner]), 'buffer').toString('base64url', 0, 18);
-    return { tokenSeed, tokenHash: hash('sha256', invitationToken, 'hex') };
+    return { tokenSeed, tokenHash: hashInvitationToken(invitationToken) };
   };
 }

@@ -26,6 +26,12 @@ export function openDatabase(databasePath: string): Db {
   return db;
 }
 
+// A migration that rebuilds a table other tables refer to starts with this line: SQLite's
+// procedure for that (https://sqlite.org/lang_altertable.html, "other kinds of table schema
+// changes") runs with foreign keys off, which only takes effect outside a transaction, and checks
+// every reference before committing.
+const FOREIGN_KEYS_OFF = /^-- foreign keys off while rebuilding\b/;
+
 /** Applies db/migrations/NNN_name.sql files in order, each in its own transaction, once. */
 export function migrate(db: Db): string[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -41,14 +47,23 @@ export function migrate(db: Db): string[] {
     const version = Number(file.split('_')[0]);
     if (applied.has(version)) continue;
     const sql = readFileSync(path.join(migrationsDir, file), 'utf8');
-    db.transaction(() => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        version,
-        file,
-        new Date().toISOString(),
-      );
-    })();
+    const rebuilding = FOREIGN_KEYS_OFF.test(sql) && db.pragma('foreign_keys', { simple: true }) === 1;
+    if (rebuilding) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(sql);
+        if (rebuilding && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
+          throw new Error(`${file} would leave references to missing rows`);
+        }
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          version,
+          file,
+          new Date().toISOString(),
+        );
+      })();
+    } finally {
+      if (rebuilding) db.pragma('foreign_keys = ON');
+    }
     newlyApplied.push(file);
   }
   return newlyApplied;

@@ -40,7 +40,7 @@ export function insertRespondent(db: Db, respondent: NewRespondent, now: string)
  * respondent's fields, and the token of their invitation (`invitations/store.ts` reads those). */
 export interface StagedRespondent extends Omit<NewRespondent, 'surveyId'> {
   tokenSeed: string;
-  tokenHash: string;
+  tokenHash: Buffer;
 }
 
 let stagingTables = 0;
@@ -57,7 +57,7 @@ export interface ImportStaging {
 export function createImportStaging(db: Db): ImportStaging {
   const table = `temp.import_staging_${++stagingTables}`;
   db.exec(`CREATE TABLE ${table} (seq INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL, group_code TEXT NOT NULL, unit_id INTEGER,
-    name TEXT NOT NULL, email TEXT, phone TEXT, language TEXT NOT NULL, token_seed TEXT NOT NULL, token_hash TEXT NOT NULL)`);
+    name TEXT NOT NULL, email TEXT, phone TEXT, language TEXT NOT NULL, token_seed TEXT NOT NULL, token_hash BLOB NOT NULL)`);
   const insert = db.prepare(`INSERT INTO ${table} (agency_id, group_code, unit_id, name, email, phone, language, token_seed, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   return { table, insert };
 }

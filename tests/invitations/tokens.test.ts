@@ -23,10 +23,10 @@ describe('invitation tokens', () => {
 
   it('only a SHA-256 hash is stored, and it is not the token', () => {
     const token = deriveInvitationToken(secret, 'seed');
-    expect(hashInvitationToken(token)).toMatch(/^[0-9a-f]{64}$/);
-    expect(hashInvitationToken(token)).not.toContain(token);
-    // SHA-256 itself (FIPS 180-2's "abc" vector), not merely something 64 hex digits long
-    expect(hashInvitationToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(hashInvitationToken(token)).toHaveLength(32);
+    expect(hashInvitationToken(token).toString('latin1')).not.toContain(token);
+    // SHA-256 itself (FIPS 180-2's "abc" vector), not merely 32 bytes
+    expect(hashInvitationToken('abc').toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
   it('minted in bulk, seeds and hashes are exactly what the one-at-a-time functions give, for short and long keys', () => {
@@ -36,7 +36,7 @@ describe('invitation tokens', () => {
       expect(new Set(minted.map((entry) => entry.tokenSeed)).size).toBe(2100);
       for (const { tokenSeed, tokenHash } of minted) {
         expect(Buffer.from(tokenSeed, 'base64url')).toHaveLength(16);
-        expect(tokenHash).toBe(hashInvitationToken(deriveInvitationToken(key, tokenSeed)));
+        expect(tokenHash).toEqual(hashInvitationToken(deriveInvitationToken(key, tokenSeed)));
       }
     }
   });

@@ -146,9 +146,9 @@ describe('respondents import', () => {
 
   it('stores only the hash of each token, which the secret re-derives from the seed', async () => {
     await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,email\nPROV-A,internal,ani@example.id\n'));
-    const invitation = db.prepare('SELECT * FROM invitations').get() as Record<string, string>;
-    const token = deriveInvitationToken(TEST_SECRET, invitation.token_seed!);
-    expect(invitation.token_hash).toBe(hashInvitationToken(token));
+    const invitation = db.prepare('SELECT token_seed, token_hash FROM invitations').get() as { token_seed: string; token_hash: Buffer };
+    const token = deriveInvitationToken(TEST_SECRET, invitation.token_seed);
+    expect(invitation.token_hash).toEqual(hashInvitationToken(token));
     expect(JSON.stringify(db.prepare('SELECT * FROM invitations').all())).not.toContain(token);
   });
 
