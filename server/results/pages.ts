@@ -26,6 +26,17 @@ export function formatNumber(value: number | null | undefined, language: string)
   return numberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
 }
 
+const rankingFilters = z.object({
+  kind: z.string().max(20).optional().catch(undefined),
+  parent: z.string().max(40).optional().catch(undefined),
+  q: z.string().max(100).optional().catch(undefined),
+  sort: z.enum(['index', 'name']).optional().catch(undefined),
+  page: pageParameter,
+});
+
+// A national round ranks some 600 agencies: the page shows them a hundred at a time.
+const RANKING_ROWS_PER_PAGE = 100;
+
 export function resultsPages(db: Db, clock: Clock, settings: { minCell: number; timeZone: string }, reader: Reader): Router {
   const router = Router();
 
@@ -62,21 +73,24 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number; 
     const document = await cachedResults(db, clock, survey.code, reader);
     const agencies = listSurveyAgencies(db, survey.id);
     const kindOf = new Map(agencies.map((agency) => [agency.code, agency]));
-    const kind = typeof request.query.kind === 'string' ? request.query.kind : '';
-    const parent = typeof request.query.parent === 'string' ? request.query.parent : '';
-    const sort = request.query.sort === 'name' ? 'name' : 'index';
+    const { kind = '', parent = '', q = '', sort = 'index', page } = rankingFilters.parse(request.query);
+    const search = q.trim().toLowerCase();
     const rows = document.agencies
       .filter((agency) => (kind === '' || kindOf.get(agency.code)?.kind === kind) && (parent === '' || kindOf.get(agency.code)?.parentCode === parent))
+      .filter((agency) => search === '' || agency.name.toLowerCase().includes(search) || agency.code.toLowerCase().includes(search))
       .sort((a, b) => (sort === 'name' ? a.name.localeCompare(b.name) : (b.index ?? -1) - (a.index ?? -1) || a.name.localeCompare(b.name)));
+    const paging = pageOf(rows.length, page, RANKING_ROWS_PER_PAGE);
     const t: Translate = locals.t;
     const categories = survey.definition.categories.map((category) => ({ code: category.code, title: localize(category.title, locals.language), count: document.overall.categories[category.code] ?? 0 }));
     response.render('results/overview', {
       ...locals,
       document,
-      rows,
+      rows: rows.slice(paging.offset, paging.offset + paging.perPage),
+      paging,
+      hrefFor: (target: number) => pageHref(`/staff/results/${survey.code}`, { kind, parent, q, sort }, target),
       kinds: [...new Set(agencies.map((agency) => agency.kind))].sort(),
       parents: [...new Set(agencies.map((agency) => agency.parentCode).filter((code): code is string => code !== null))].sort(),
-      filter: { kind, parent, sort },
+      filter: { kind, parent, q, sort },
       categories,
       insufficient: document.agencies.length - document.overall.agencies,
       target: survey.definition.target ?? null,

@@ -2,7 +2,9 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addStaff } from '../../server/staff/service.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
-import { completeInternalAnswers, createWorld, csrfTokenOf, postLogin, type World, signInStaff } from '../helpers.js';
+import { importAgencies } from '../../server/agencies/service.js';
+import { importRespondents } from '../../server/respondents/service.js';
+import { completeInternalAnswers, createWorld, csrfTokenOf, postLogin, TEST_SECRET, type World, signInStaff } from '../helpers.js';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 
 let world: World;
@@ -95,6 +97,27 @@ describe('who sees results', () => {
     await inspector.agent.get('/staff/results/SPI-TEST/agencies/PROV-A').expect(403);
     const liaison = await signIn('kota@example.id');
     await liaison.agent.get('/staff/results/SPI-TEST/agencies/KOTA-B').expect(403);
+  });
+
+  it('the ranking of a national round shows 100 agencies a page, numbered on across pages, keeping search and order', async () => {
+    const codes = Array.from({ length: 120 }, (_, index) => `KAB-${String(index).padStart(3, '0')}`);
+    await importAgencies(world.db, world.clock, Buffer.from('code;name;kind\n' + codes.map((code) => `${code};Kabupaten ${code};regency`).join('\n') + '\n'));
+    await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name,email\n' + codes.map((code, index) => `${code},internal,Orang ${index},orang${index}@example.id`).join('\n') + '\n'));
+    const admin = await signIn('admin@example.id');
+    const ranked = (text: string) => [...text.matchAll(/<td class="num">(\d+)<\/td><td><a href="\/staff\/results\/SPI-TEST\/agencies\/([^"]+)"/g)].map((match) => `${match[1]} ${match[2]}`);
+    const first = await admin.agent.get('/staff/results/SPI-TEST?q=kabupaten&sort=name').expect(200);
+    expect(ranked(first.text)).toEqual(codes.slice(0, 100).map((code, index) => `${index + 1} ${code}`));
+    expect(first.text).toContain('1–100 dari 120 · halaman 1 dari 2');
+    expect(first.text).toContain('<a rel="next" href="/staff/results/SPI-TEST?q=kabupaten&amp;sort=name&amp;page=2">');
+    const second = await admin.agent.get('/staff/results/SPI-TEST?q=kabupaten&sort=name&page=2').expect(200);
+    expect(ranked(second.text)).toEqual(codes.slice(100).map((code, index) => `${index + 101} ${code}`));
+    // searching by code, a short list without a pager; nothing found says so
+    const one = await admin.agent.get('/staff/results/SPI-TEST?q=kab-007').expect(200);
+    expect(ranked(one.text)).toEqual(['1 KAB-007']);
+    expect(one.text).not.toContain('class="pager"');
+    const none = await admin.agent.get('/staff/results/SPI-TEST?q=tidak-ada').expect(200);
+    expect(ranked(none.text)).toEqual([]);
+    expect(none.text).toContain('Tidak ada baris yang cocok dengan saringan.');
   });
 
   it('once closed: inspectors see every agency, a liaison only their own, exports are not for liaisons', async () => {
