@@ -28,37 +28,45 @@ export interface LoadOutcome {
   seconds: number;
 }
 
+/** How a virtual respondent sends one request and reads its JSON answer. */
+export type Transport = (url: string, init?: { method: 'PUT' | 'POST'; body: string }) => Promise<{ status: number; body: unknown }>;
+
+/** Node's fetch, with its own pool of keep-alive connections. */
+export const fetchTransport: Transport = async (url, init) => {
+  const response = await fetch(url, init && { method: init.method, headers: { 'Content-Type': 'application/json' }, body: init.body });
+  return { status: response.status, body: await response.json() };
+};
+
 /** `respondents` virtual respondents loop for `seconds`: each takes the next unused link and
  * answers it completely. Bounded by time and by the number of links. */
-export async function respondentLoad(options: { baseUrl: string; tokens: string[]; respondents: number; seconds: number; answers: () => Record<string, unknown>[] }): Promise<LoadOutcome> {
+export async function respondentLoad(options: { baseUrl: string; tokens: string[]; respondents: number; seconds: number; answers: () => Record<string, unknown>[]; transport?: Transport }): Promise<LoadOutcome> {
   const outcome: LoadOutcome = { receipts: [], requests: 0, errors: [], latenciesMs: [], seconds: 0 };
+  const send = options.transport ?? fetchTransport;
   const started = Date.now();
   const deadline = started + options.seconds * 1000;
   let next = 0;
-  const call = async (kind: string, url: string, init?: RequestInit): Promise<unknown> => {
+  const call = async (kind: string, url: string, init?: { method: 'PUT' | 'POST'; body: string }): Promise<unknown> => {
     const begun = performance.now();
     outcome.requests++;
     try {
-      const response = await fetch(url, init);
-      const body: unknown = await response.json();
+      const response = await send(url, init);
       outcome.latenciesMs.push(performance.now() - begun);
       if (response.status !== 200 && response.status !== 201) outcome.errors.push({ status: response.status, path: kind });
-      return response.status === 201 ? body : undefined;
+      return response.status === 201 ? response.body : undefined;
     } catch (error) {
       outcome.errors.push({ status: (error as Error).message, path: kind });
       return undefined;
     }
   };
-  const json = { 'Content-Type': 'application/json' };
   await Promise.all(
     Array.from({ length: options.respondents }, async () => {
       while (Date.now() < deadline && next < options.tokens.length) {
         const api = `${options.baseUrl}/api/v1/respond/${options.tokens[next++]}`;
         const [first, second] = options.answers();
         await call('questionnaire', api);
-        await call('answers', `${api}/answers`, { method: 'PUT', headers: json, body: JSON.stringify({ answers: first }) });
-        await call('answers', `${api}/answers`, { method: 'PUT', headers: json, body: JSON.stringify({ answers: second }) });
-        const receipt = (await call('submit', `${api}/submit`, { method: 'POST', headers: json, body: '{}' })) as { receipt?: string } | undefined;
+        await call('answers', `${api}/answers`, { method: 'PUT', body: JSON.stringify({ answers: first }) });
+        await call('answers', `${api}/answers`, { method: 'PUT', body: JSON.stringify({ answers: second }) });
+        const receipt = (await call('submit', `${api}/submit`, { method: 'POST', body: '{}' })) as { receipt?: string } | undefined;
         if (receipt?.receipt) outcome.receipts.push(receipt.receipt);
       }
     }),

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startProductionServer } from './lib.js';
-import { loadDatabase, twoPageAnswers } from './load.js';
+import { loadDatabase, respondentLoad, twoPageAnswers, type Transport } from './load.js';
 
 const SECRET = 'benchmark-secret-key-of-at-least-32-characters';
 const PROXY_PORT = 18081;
@@ -77,50 +77,36 @@ async function main(): Promise<void> {
     const baseUrl = mode === 'direct' ? server.baseUrl : `http://127.0.0.1:${PROXY_PORT}`;
     // one keep-alive connection per respondent, opened all at once, as bench:load's clients do
     const agent = new http.Agent({ keepAlive: true, maxSockets: respondents * 2 });
-    const send = (url: string, method = 'GET', body?: string) =>
-      new Promise<number>((resolve, reject) => {
-        const request = http.request(url, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, agent }, (response) => {
-          response.resume();
-          response.on('end', () => resolve(response.statusCode!));
+    const transport: Transport = (url, init) =>
+      new Promise((resolve, reject) => {
+        const request = http.request(url, { method: init?.method ?? 'GET', headers: init ? { 'Content-Type': 'application/json' } : {}, agent }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            // a proxy's own error page (502) is HTML: the status tells what happened
+            let body: unknown;
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              body = undefined;
+            }
+            resolve({ status: response.statusCode!, body });
+          });
         });
         request.on('error', reject);
-        request.end(body);
+        request.end(init?.body);
       });
-    const latencies: number[] = [];
-    let errors = 0;
-    const call = async (url: string, method?: string, body?: string) => {
-      const begun = performance.now();
-      const status = await send(url, method, body).catch(() => 0);
-      if (status !== 200 && status !== 201) errors++;
-      latencies.push(performance.now() - begun);
-    };
-    const answers = twoPageAnswers(questionnaire, 7);
     console.log(`${respondents} respondents at once for ${seconds} s, ${mode === 'direct' ? 'directly' : `through ${mode} (${mode === 'haproxy' ? 'maxconn' : 'keepalive'} ${values.maxconn})`} …`);
-    const started = performance.now();
-    const deadline = started + seconds * 1000;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: respondents }, async () => {
-        while (performance.now() < deadline && next < tokens.length) {
-          const api = `${baseUrl}/api/v1/respond/${tokens[next++]}`;
-          const [first, second] = answers();
-          await call(api);
-          await call(`${api}/answers`, 'PUT', JSON.stringify({ answers: first }));
-          await call(`${api}/answers`, 'PUT', JSON.stringify({ answers: second }));
-          await call(`${api}/submit`, 'POST', '{}');
-        }
-      }),
-    );
-    const elapsed = (performance.now() - started) / 1000;
+    const outcome = await respondentLoad({ baseUrl, tokens, respondents, seconds, answers: twoPageAnswers(questionnaire, 7), transport });
     agent.destroy();
     stopProxy();
     await server.stop();
-    latencies.sort((a, b) => a - b);
+    const latencies = outcome.latenciesMs;
     const at = (quantile: number) => latencies[Math.floor(quantile * (latencies.length - 1))]!.toFixed(0);
-    console.log(`requests               ${latencies.length} in ${elapsed.toFixed(1)} s (${(latencies.length / elapsed).toFixed(0)} req/s)`);
+    console.log(`requests               ${outcome.requests} in ${outcome.seconds.toFixed(1)} s (${(outcome.requests / outcome.seconds).toFixed(0)} req/s)`);
     console.log(`latency p50 / p99 / p99.9 / max   ${at(0.5)} / ${at(0.99)} / ${at(0.999)} / ${at(1)} ms`);
     console.log(`requests over 1 s      ${latencies.filter((ms) => ms > 1000).length}`);
-    console.log(`errors                 ${errors}`);
+    console.log(`errors                 ${outcome.errors.length}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
