@@ -244,7 +244,7 @@ async function nationalResults(): Promise<void> {
   const cookie = await signIn('bench@example.id');
   const liaisonCookie = await signIn('besar@example.id');
   for (const [name, url, asWho] of [
-    ['results overview of every agency', `/staff/results/BENCH-P2`],
+    ['results overview (the first 100 of the ranking)', `/staff/results/BENCH-P2`],
     ['agency results page', `/staff/results/BENCH-P2/agencies/KOTA-0001`],
     ['monitoring dashboard', `/staff/monitoring/BENCH-P2`],
     ['monitoring of one agency', `/staff/monitoring/BENCH-P2/agencies/KOTA-0001`],
