@@ -83,10 +83,17 @@ async function inBatches(db: Db, surveyId: number, agencyCode: string | undefine
   }
 }
 
-function requireOpenForSending(db: Db, surveyCode: string) {
+export function requireOpenForSending(db: Db, surveyCode: string) {
   const survey = requireSurvey(db, surveyCode);
   if (survey.status !== 'open') throw new InputError(`Survey ${survey.code} is ${survey.status}: messages are only sent while it is open.`);
   return survey;
+}
+
+/** The channel an invitation goes on when none is asked for: WhatsApp when the respondent has a
+ * phone and WhatsApp is configured (or they have no email), else email; null without a contact. */
+export function automaticChannel(contact: { email: string | null; phone: string | null }, whatsappConfigured: boolean): Channel | null {
+  if (contact.phone && (whatsappConfigured || !contact.email)) return 'whatsapp';
+  return contact.email ? 'email' : null;
 }
 
 /** Queues an invitation for every respondent not yet invited (running it twice adds nothing).
@@ -108,11 +115,7 @@ export async function queueInvitations(db: Db, clock: Clock, filter: SendFilter 
           ? (filter.channel === 'email' ? candidate.email : candidate.phone)
             ? filter.channel
             : null
-          : candidate.phone && (whatsappConfigured || !candidate.email)
-            ? 'whatsapp'
-            : candidate.email
-              ? 'email'
-              : null;
+          : automaticChannel(candidate, whatsappConfigured);
         if (channel === null) result.skipped.noContactForChannel++;
         // a dry run counts what would be queued (for the confirmation step) and writes nothing
         else if (filter.dryRun || queueMessage(db, { invitationId: candidate.invitationId, channel, kind: 'invitation' }, now.getTime(), now.toISOString())) {

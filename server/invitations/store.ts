@@ -1,4 +1,5 @@
 import { statement, type Db } from '../platform/db.js';
+import { BEST_DELIVERY_STATE } from './outboxStore.js';
 
 export type InvitationStatus = 'new' | 'opened' | 'in_progress' | 'completed';
 
@@ -84,4 +85,33 @@ export function findInvitationByToken(db: Db, tokenHash: Buffer): { id: number; 
     `SELECT i.id, i.survey_id AS surveyId, COALESCE(i.language, r.language) AS language
        FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE i.token_hash = ?`,
   ).get(tokenHash) as { id: number; surveyId: number; language: string } | undefined;
+}
+
+/** A respondent of an agency as the contact correction sees them: their contact, their
+ * invitation's state, the best state its messages reached (outboxStore's scale: 2 bounced,
+ * 1 failed, 0 none or cancelled) and the error of the latest message. */
+export interface ContactRecord {
+  respondentId: number;
+  invitationId: number;
+  name: string;
+  groupCode: string;
+  email: string | null;
+  phone: string | null;
+  status: InvitationStatus;
+  optedOut: boolean;
+  bestDelivery: number;
+  lastError: string | null;
+}
+
+export function findContactRecord(db: Db, surveyId: number, agencyId: number, respondentId: number): ContactRecord | undefined {
+  const row = statement(
+    db,
+    `SELECT r.id AS respondentId, i.id AS invitationId, r.name, r.group_code AS groupCode, r.email, r.phone, i.status,
+            i.opted_out_at IS NOT NULL AS optedOut,
+            IFNULL((SELECT ${BEST_DELIVERY_STATE} FROM messages m WHERE m.invitation_id = i.id), 0) AS bestDelivery,
+            (SELECT m.last_error FROM messages m WHERE m.invitation_id = i.id ORDER BY m.updated_at DESC, m.id DESC LIMIT 1) AS lastError
+       FROM respondents r JOIN invitations i ON i.respondent_id = r.id
+      WHERE r.id = ? AND r.survey_id = ? AND r.agency_id = ?`,
+  ).get(respondentId, surveyId, agencyId) as (Omit<ContactRecord, 'optedOut'> & { optedOut: number }) | undefined;
+  return row && { ...row, optedOut: row.optedOut === 1 };
 }

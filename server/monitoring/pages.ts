@@ -5,11 +5,12 @@ import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import type { Reader } from '../platform/readerThread.js';
-import { NotFoundError } from '../platform/errors.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
 import { dateFormat, formatPercent } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
+import { contactFor, correctContact, isCorrectable } from '../invitations/contactCorrection.js';
 import { queueReminders } from '../invitations/sending.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
@@ -42,8 +43,9 @@ const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
 
 /** `reader`: where the counts are read. In the server, the reader thread, so that respondents are
  * answered meanwhile (a national count takes about a second, a large agency's a few hundred ms).
- * `timeZone`: the survey office's, for the times shown (config TIMEZONE). */
-export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, reader: Reader, timeZone: string): Router {
+ * `timeZone`: the survey office's, for the times shown (config TIMEZONE). `whatsappConfigured`:
+ * which channel a corrected contact's invitation goes on (sending.ts, automaticChannel). */
+export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, reader: Reader, settings: { timeZone: string; whatsappConfigured: boolean }): Router {
   const router = Router();
   const surveyCounts = sharedSurveyCounts((surveyId) => agencyGroupCounts(reader, surveyId), clock);
 
@@ -96,7 +98,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, 
       parents: [...new Set(all.map((row) => row.parentCode).filter((code): code is string => code !== null))].sort(),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
-      updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(countedAt),
+      updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(countedAt),
       exportHref: `/staff/monitoring/${survey.code}/export.csv`,
       scripts: ['refresh.js'],
       autoRefresh: true,
@@ -158,7 +160,12 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, 
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
       canRemind: survey.status === 'open' && currentStaff(response)!.role !== 'inspector',
-      message: request.query.queued !== undefined ? t('monitor.reminders_queued', { count: Number(request.query.queued) || 0 }) : null,
+      message:
+        request.query.queued !== undefined
+          ? t('monitor.reminders_queued', { count: Number(request.query.queued) || 0 })
+          : request.query.resent === 'email' || request.query.resent === 'whatsapp'
+            ? t('contact.resent', { channel: t(`contact.channel.${request.query.resent}`) })
+            : null,
       scripts: ['refresh.js'],
       autoRefresh: true,
     });
@@ -179,6 +186,50 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, 
     const { queued } = await queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE });
     appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'reminders.send', detail: { survey: survey.code, agency: agency.code, queued } });
     response.redirect(303, `/staff/monitoring/${survey.code}/agencies/${agency.code}?queued=${queued}`);
+  });
+
+  // Correcting the contact of a non-responder whose invitation failed or bounced, and sending it
+  // again: administrators and the agency's own liaison, while the survey is open.
+  const contactPath = '/staff/monitoring/:survey/agencies/:code/respondents/:respondent/contact';
+  const contactTarget = (request: Request, response: Response) => {
+    const { survey, agency } = agencyFor(request, response);
+    return { surveyCode: survey.code, agencyCode: agency.code, respondentId: z.coerce.number().int().positive().catch(0).parse(request.params.respondent) };
+  };
+  const renderContact = (request: Request, response: Response, status: number, target: ReturnType<typeof contactTarget>, form?: { email: string; phone: string; errors: { field: string; message: string }[] }) => {
+    const { t, language } = staffTranslator(request, response);
+    const record = contactFor(db, target);
+    const survey = surveyFor(request);
+    response.status(status).render('monitoring/contact', {
+      t,
+      language,
+      staff: currentStaff(response)!,
+      survey,
+      agencyCode: target.agencyCode,
+      record,
+      correctable: isCorrectable(record),
+      groupTitle: localize(survey.definition.groups[record.groupCode]?.title, language) || record.groupCode,
+      // first shown: the contact as stored; after a refusal: what was typed, with the problems
+      form: form ?? { email: record.email ?? '', phone: record.phone ?? '', errors: [] },
+    });
+  };
+
+  router.get(contactPath, allow('administrator', 'liaison'), (request: Request, response: Response) => {
+    renderContact(request, response, 200, contactTarget(request, response));
+  });
+
+  const contactForm = z.object({ email: z.string().max(300).catch(''), phone: z.string().max(60).catch('') });
+  router.post(contactPath, allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
+    const target = contactTarget(request, response);
+    const typed = contactForm.parse(request.body ?? {});
+    try {
+      const { channel } = correctContact(db, clock, target, typed, settings.whatsappConfigured);
+      // the audit says who corrected whom, not the addresses: contacts stay in the registry
+      appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'respondent.contact_corrected', detail: { survey: target.surveyCode, agency: target.agencyCode, respondent: target.respondentId, channel } });
+      response.redirect(303, `/staff/monitoring/${target.surveyCode}/agencies/${target.agencyCode}?resent=${channel}`);
+    } catch (error) {
+      if (error instanceof ValidationError) return renderContact(request, response, 422, target, { ...typed, errors: error.problems });
+      throw error;
+    }
   });
 
   return router;

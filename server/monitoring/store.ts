@@ -78,6 +78,7 @@ export function completionsPerDay(reader: Reader, surveyId: number, agencyId: nu
 }
 
 export interface NonResponder {
+  respondentId: number;
   name: string;
   group: string;
   unit: string | null;
@@ -112,7 +113,7 @@ export async function nonResponders(reader: Reader, surveyId: number, agencyId: 
         WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'
         ORDER BY r.group_code, u.name, r.name, r.id
         LIMIT ? OFFSET ?)
-     SELECT r.name, r.group_code AS "group", u.name AS unit, r.email, r.phone,
+     SELECT r.id AS respondentId, r.name, r.group_code AS "group", u.name AS unit, r.email, r.phone,
             CASE IFNULL((SELECT ${BEST_DELIVERY_STATE} FROM messages m WHERE m.invitation_id = i.id), 0)
               WHEN 5 THEN 'delivered' WHEN 4 THEN 'sent' WHEN 3 THEN 'queued' WHEN 2 THEN 'bounced' WHEN 1 THEN 'failed' ELSE 'not_invited' END AS delivery,
             (SELECT COUNT(*) FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'reminder' AND m.state IN ('sent', 'delivered')) AS reminders,

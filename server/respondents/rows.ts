@@ -16,6 +16,12 @@ export interface RespondentRow {
 
 const emailSchema = z.email();
 
+/** An email address as stored (lower case), or why it is not one. */
+export function checkEmail(input: string): { ok: true; email: string } | { ok: false; reason: string } {
+  if (input.length > 254 || !emailSchema.safeParse(input).success) return { ok: false, reason: `"${input.slice(0, 60)}" is not a valid email address` };
+  return { ok: true, email: input.toLowerCase() };
+}
+
 /** What a respondents row is checked against: the survey's groups and the registry. */
 export interface RespondentRowContext {
   groupCodes: ReadonlySet<string>;
@@ -44,8 +50,9 @@ export function parseRespondentRow(row: TableRow, context: RespondentRowContext)
   const emailCell = cell('email');
   let email: string | null = null;
   if (emailCell !== '') {
-    if (emailCell.length > 254 || !emailSchema.safeParse(emailCell).success) problem('email', `"${emailCell.slice(0, 60)}" is not a valid email address`);
-    else email = emailCell.toLowerCase();
+    const checked = checkEmail(emailCell);
+    if (checked.ok) email = checked.email;
+    else problem('email', checked.reason);
   }
 
   const phoneCell = cell('phone');

@@ -100,3 +100,19 @@ export function listContactKeys(db: Db, surveyId: number): { agencyId: number; e
 export function countRespondents(db: Db, surveyId: number): number {
   return statement(db, 'SELECT COUNT(*) FROM respondents WHERE survey_id = ?').pluck().get(surveyId) as number;
 }
+
+/** Whether another respondent of the agency in the survey already has this email or phone. */
+export function contactTakenByAnother(db: Db, respondent: { id: number; surveyId: number; agencyId: number }, field: 'email' | 'phone', value: string): boolean {
+  return (
+    statement(db, `SELECT 1 FROM respondents WHERE survey_id = ? AND agency_id = ? AND ${field} = ? AND id <> ?`).get(
+      respondent.surveyId,
+      respondent.agencyId,
+      value,
+      respondent.id,
+    ) !== undefined
+  );
+}
+
+export function updateRespondentContact(db: Db, respondentId: number, contact: { email: string | null; phone: string | null }): void {
+  statement(db, 'UPDATE respondents SET email = ?, phone = ? WHERE id = ?').run(contact.email, contact.phone, respondentId);
+}

@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 import { queueInvitations } from '../../server/invitations/sending.js';
@@ -35,15 +35,21 @@ afterAll(async () => {
   world?.cleanup();
 });
 
+/** Opens `path` as the administrator: the sign-in form comes first, then the page itself. */
+async function openSignedIn(page: Page, path: string, landed: RegExp): Promise<void> {
+  await page.goto(`${baseUrl}${path}`);
+  await page.getByLabel('Email').fill('admin@example.id');
+  await page.getByLabel('Kata sandi').fill('admin-password-1');
+  await page.getByRole('button', { name: 'Masuk' }).click();
+  await page.waitForURL(landed);
+}
+
 describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
   it('sign in → dashboard → agency drill-down → send reminders, axe clean on the way', async () => {
     const context = await phoneContext(browser);
     const page = await context.newPage();
     const audited: Record<string, unknown> = {};
-    await page.goto(`${baseUrl}/staff`);
-    await page.getByLabel('Email').fill('admin@example.id');
-    await page.getByLabel('Kata sandi').fill('admin-password-1');
-    await page.getByRole('button', { name: 'Masuk' }).click();
+    await openSignedIn(page, '/staff', /\/staff$/);
     await page.getByRole('link', { name: 'Pemantauan respons' }).click();
     await page.waitForURL(/\/staff\/monitoring\/SPI-TEST$/);
     expect(await page.locator('tr[data-row="PROV-A/internal"] [data-rate]').textContent()).toBe('20%'); // 1 of 5 reached
@@ -68,11 +74,7 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, bypassCSP: true });
     context.setDefaultTimeout(8_000);
     const page = await context.newPage();
-    await page.goto(`${baseUrl}/staff/surveys/SPI-TEST/manage`);
-    await page.getByLabel('Email').fill('admin@example.id');
-    await page.getByLabel('Kata sandi').fill('admin-password-1');
-    await page.getByRole('button', { name: 'Masuk' }).click();
-    await page.waitForURL(/\/manage$/);
+    await openSignedIn(page, '/staff/surveys/SPI-TEST/manage', /\/manage$/);
     expect(await seriousAxeViolations(page)).toEqual([]);
     const rows = Array.from({ length: 3000 }, (_, index) => `PROV-A,external,Pengguna ${index},pengguna${index}@example.id`).join('\n');
     await page.locator('#respondents-file').setInputFiles({ name: 'responden.csv', mimeType: 'text/csv', buffer: Buffer.from(`agency_code,group,name,email\n${rows}\nNOPE,external,X,x@example.id\n`) });
@@ -99,11 +101,7 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name,email\n' + Array.from({ length: 150 }, (_, index) => `KOTA-B,internal,Warga ${String(index).padStart(3, '0')},warga${index}@example.id`).join('\n') + '\n'));
     const context = await phoneContext(browser);
     const page = await context.newPage();
-    await page.goto(`${baseUrl}/staff/monitoring/SPI-TEST/agencies/KOTA-B`);
-    await page.getByLabel('Email').fill('admin@example.id');
-    await page.getByLabel('Kata sandi').fill('admin-password-1');
-    await page.getByRole('button', { name: 'Masuk' }).click();
-    await page.waitForURL(/\/agencies\/KOTA-B$/);
+    await openSignedIn(page, '/staff/monitoring/SPI-TEST/agencies/KOTA-B', /\/agencies\/KOTA-B$/);
     const pager = page.getByRole('navigation', { name: 'Halaman' });
     expect(await pager.textContent()).toContain('1–100 dari 151');
     expect(await seriousAxeViolations(page)).toEqual([]);
@@ -112,6 +110,31 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     expect(await page.getByRole('cell', { name: 'Warga 149' }).count()).toBe(1);
     expect(await page.getByRole('navigation', { name: 'Halaman' }).textContent()).toContain('101–151 dari 151');
     expect(await seriousAxeViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('corrects a bounced contact on a phone: the error names the field, then the invitation is queued again; axe clean', async () => {
+    world.db.prepare(`UPDATE messages SET state = 'bounced', last_error = '550 5.1.1 mailbox unavailable' WHERE invitation_id = (SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name = 'Gita')`).run();
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await openSignedIn(page, '/staff/monitoring/SPI-TEST/agencies/KOTA-B', /\/agencies\/KOTA-B$/);
+    // after the 150 residents without a unit, on the second page
+    await page.getByRole('navigation', { name: 'Halaman' }).getByRole('link', { name: 'Berikutnya ›' }).click();
+    await page.getByRole('row', { name: /Gita/ }).getByRole('link', { name: 'Perbaiki kontak' }).click();
+    await page.getByRole('heading', { name: 'Perbaiki kontak Gita' }).waitFor();
+    expect(await page.getByText('550 5.1.1 mailbox unavailable').count()).toBe(1);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByLabel('Email').fill('warga1@example.id'); // another respondent's address
+    await page.getByRole('button', { name: 'Simpan dan kirim ulang undangan' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByText('this email is already registered for KOTA-B in this survey').count()).toBeGreaterThan(0);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByLabel('Email').fill('gita.baru@example.id');
+    await page.getByRole('button', { name: 'Simpan dan kirim ulang undangan' }).click();
+    await page.waitForURL(/resent=email$/);
+    expect(await page.getByRole('status').filter({ hasText: 'Kontak diperbaiki' }).count()).toBe(1);
+    expect(world.db.prepare(`SELECT email FROM respondents WHERE name = 'Gita'`).pluck().get()).toBe('gita.baru@example.id');
     await context.close();
   });
 });

@@ -8,7 +8,8 @@ import { createLogger } from '../../server/platform/logger.js';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 import { FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, startFakeTwilio, type FakeTwilio } from '../support/fakeTwilio.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
-import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { completeInternalAnswers, createWorld, signInStaff, type World } from '../helpers.js';
+import { addStaff } from '../../server/staff/service.js';
 import { testSurvey } from '../fixtures/survey.js';
 import { queueMessage, type ClaimedMessage } from '../../server/invitations/outboxStore.js';
 
@@ -129,6 +130,30 @@ describe('email through a real SMTP server', () => {
     expect(mailTo('dodi@example.id')).toHaveLength(1);
     expect(messages().find((message) => message.name === 'Dodi')).toMatchObject({ state: 'sent', attempts: 2 });
     expect(mailTo('cici@example.id')).toHaveLength(0);
+  });
+
+  it('a bounced address corrected by an administrator: the same link goes to the new address, every attempt kept', async () => {
+    smtp.rejectRecipient = (address) => (address === 'cici@example.id' ? { code: 550, message: 'No such user here' } : null);
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    await dispatcher.runOnce();
+    expect(messages().find((message) => message.name === 'Cici')).toMatchObject({ state: 'bounced', errorCode: '550' });
+    await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+    const { agent, csrf } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    const cici = world.db.prepare(`SELECT id FROM respondents WHERE name = 'Cici'`).pluck().get() as number;
+    const form = await agent.get(`/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${cici}/contact`).expect(200);
+    expect(form.text).toContain('No such user here');
+    await agent.post(`/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${cici}/contact`).type('form').send({ _csrf: csrf, email: 'cici.benar@example.id' }).expect(303);
+    expect(await dispatcher.runOnce()).toEqual({ sent: 1, retried: 0, failed: 0, cancelled: 0 });
+    const [mail] = mailTo('cici.benar@example.id');
+    // the first link reached no one, so it is still the respondent's link
+    expect(mail!.parsed.text).toContain(linkOf('Cici'));
+    expect(mailTo('cici@example.id')).toHaveLength(0);
+    expect(messages().filter((message) => message.name === 'Cici')).toMatchObject([{ channel: 'email', kind: 'invitation', state: 'sent', attempts: 1 }]);
+    const attempts = world.db
+      .prepare(`SELECT a.outcome FROM delivery_attempts a JOIN messages m ON m.id = a.message_id JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id WHERE r.name = 'Cici' ORDER BY a.id`)
+      .pluck()
+      .all();
+    expect(attempts).toEqual(['bounced', 'sent']);
   });
 
   it('a survey can carry its own subject and body, with placeholders filled', async () => {

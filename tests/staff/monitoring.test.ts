@@ -192,3 +192,81 @@ describe('monitoring figures', () => {
     expect(short.text).not.toContain('class="pager"');
   });
 });
+
+describe('correcting the contact of someone whose invitation failed or bounced', () => {
+  const respondentIdOf = (name: string) => world.db.prepare(`SELECT id FROM respondents WHERE name = ?`).pluck().get(name) as number;
+  const contactPath = (name: string, agency = 'PROV-A') => `/staff/monitoring/SPI-TEST/agencies/${agency}/respondents/${respondentIdOf(name)}/contact`;
+  const contactOf = (name: string) => world.db.prepare(`SELECT email, phone FROM respondents WHERE name = ?`).get(name);
+  const messagesOf = (name: string) =>
+    world.db.prepare(`SELECT channel, kind, state, attempts, last_error AS lastError FROM messages WHERE invitation_id = ? ORDER BY id`).all(invitationOf(name));
+
+  it('the liaison sees the link only beside failed and bounced invitations, corrects an email and the same invitation is queued again', async () => {
+    world.db.prepare(`UPDATE messages SET attempts = 1, last_error = '550 5.1.1 <dodi@example.id>: mailbox unavailable' WHERE invitation_id = ?`).run(invitationOf('Dodi'));
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    const page = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200);
+    const links = [...page.text.matchAll(/respondents\/(\d+)\/contact/g)].map((match) => Number(match[1]));
+    expect(links).toEqual([respondentIdOf('Cici'), respondentIdOf('Dodi')]);
+    const form = await agent.get(contactPath('Dodi')).expect(200);
+    expect(form.text).toContain('mailbox unavailable');
+    expect(form.text).toContain('value="dodi@example.id"');
+    await agent.post(contactPath('Dodi')).type('form').send({ _csrf: csrf, email: ' Dodi.Baru@Example.id ', phone: '' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?resent=email');
+    expect(contactOf('Dodi')).toEqual({ email: 'dodi.baru@example.id', phone: null });
+    // the bounced message itself is queued afresh: still one invitation per channel
+    expect(messagesOf('Dodi')).toEqual([{ channel: 'email', kind: 'invitation', state: 'queued', attempts: 0, lastError: null }]);
+    const after = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?resent=email').expect(200);
+    expect(after.text).toContain('Kontak diperbaiki; undangan masuk antrean lewat email.');
+    expect([...after.text.matchAll(/respondents\/(\d+)\/contact/g)].map((match) => Number(match[1]))).toEqual([respondentIdOf('Cici')]);
+    const audit = world.db.prepare(`SELECT actor, detail FROM audit_log WHERE action = 'respondent.contact_corrected'`).all() as { actor: string; detail: string }[];
+    expect(audit).toEqual([{ actor: 'prov@example.id', detail: JSON.stringify({ survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Dodi'), channel: 'email' }) }]);
+  });
+
+  it('a phone instead of a failed email goes by WhatsApp, as a new message beside the failed one', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    await agent.post(contactPath('Cici')).type('form').send({ _csrf: csrf, email: '', phone: '0812 3456 7099' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?resent=whatsapp');
+    expect(contactOf('Cici')).toEqual({ email: null, phone: '+6281234567099' });
+    expect(messagesOf('Cici')).toEqual([
+      { channel: 'email', kind: 'invitation', state: 'failed', attempts: 0, lastError: null },
+      { channel: 'whatsapp', kind: 'invitation', state: 'queued', attempts: 0, lastError: null },
+    ]);
+  });
+
+  it('refuses bad input with 422 naming the field, and changes nothing', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    const before = { contact: contactOf('Dodi'), messages: messagesOf('Dodi') };
+    const refused = async (fields: Record<string, string>) => (await agent.post(contactPath('Dodi')).type('form').send({ _csrf: csrf, ...fields }).expect(422)).text;
+    expect(await refused({ email: 'bukan-email', phone: '' })).toContain('&#34;bukan-email&#34; is not a valid email address');
+    expect(await refused({ email: 'ani@example.id', phone: '' })).toContain('this email is already registered for PROV-A in this survey');
+    expect(await refused({ email: '', phone: '0812 3456 7001' })).toContain('this phone is already registered for PROV-A in this survey');
+    const badPhone = await refused({ email: '', phone: '12' });
+    expect(badPhone).toContain('aria-invalid="true"');
+    expect(badPhone).toContain('id="contact-phone-error"');
+    expect(await refused({ email: ' ', phone: '' })).toContain('an email or a phone number is required');
+    expect({ contact: contactOf('Dodi'), messages: messagesOf('Dodi') }).toEqual(before);
+    // a forged form changes nothing either
+    await agent.post(contactPath('Dodi')).type('form').send({ _csrf: 'forged', email: 'x@example.id' }).expect(403);
+    expect(contactOf('Dodi')).toEqual(before.contact);
+  });
+
+  it('only for a failed or bounced invitation of someone who has not answered or opted out, in an open survey, by the agency\'s own staff', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    for (const name of ['Budi', 'Eka', 'Ani', 'Fajar']) {
+      const form = await agent.get(contactPath(name)).expect(200);
+      expect(form.text).toContain('Kontak ini tidak dapat diperbaiki di sini');
+      expect(form.text).not.toContain('name="email"');
+      await agent.post(contactPath(name)).type('form').send({ _csrf: csrf, email: 'baru@example.id' }).expect(409);
+    }
+    expect(contactOf('Budi')).toEqual({ email: 'budi@example.id', phone: '+6281234567001' });
+    // another agency's respondent: not the liaison's; under the wrong agency: not found
+    await agent.get(contactPath('Gita', 'KOTA-B')).expect(403);
+    await agent.get(contactPath('Gita')).expect(404);
+    await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/abc/contact').expect(404);
+    const inspector = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
+    await inspector.agent.get(contactPath('Dodi')).expect(403);
+    const page = await inspector.agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200);
+    expect(page.text).not.toContain('/contact"');
+    // a closed survey sends nothing
+    world.db.prepare(`UPDATE surveys SET status = 'closed'`).run();
+    await agent.post(contactPath('Dodi')).type('form').send({ _csrf: csrf, email: 'dodi.baru@example.id' }).expect(422);
+    expect(contactOf('Dodi')).toEqual({ email: 'dodi@example.id', phone: null });
+  });
+});
