@@ -99,7 +99,7 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(managePages(db, clock, { secretKey: dependencies.secretKey, compose: composeSettings, whatsappConfigured: whatsappConfigured(config) }));
   const reader = dependencies.reader ?? connectionReader(db);
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL, timeZone: config.TIMEZONE }, reader));
-  app.use(monitoringPages(db, clock, composeSettings, reader, { timeZone: config.TIMEZONE, whatsappConfigured: whatsappConfigured(config) }));
+  app.use(monitoringPages(db, clock, composeSettings, reader, { timeZone: config.TIMEZONE, whatsappConfigured: whatsappConfigured(config), secretKey: dependencies.secretKey }));
 
   app.use((_request, _response, next) => next(new NotFoundError()));
   app.use(errorHandler(logger));

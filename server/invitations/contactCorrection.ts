@@ -5,19 +5,29 @@ import type { Db } from '../platform/db.js';
 import { normalizeMobileNumber } from '../respondents/phone.js';
 import { checkEmail } from '../respondents/rows.js';
 import { contactTakenByAnother, updateRespondentContact } from '../respondents/store.js';
-import { requeueInvitationMessage, type Channel } from './outboxStore.js';
+import { cancelPendingMessages, requeueInvitationMessage, type Channel } from './outboxStore.js';
 import { automaticChannel, requireOpenForSending } from './sending.js';
-import { findContactRecord, type ContactRecord } from './store.js';
+import { findContactRecord, reissueInvitationToken, type ContactRecord } from './store.js';
+import { invitationTokenMinter } from './tokens.js';
 
-/** Correcting a contact whose invitation could not be delivered, and sending it again.
- * Only when no message ever left for anyone: every message of the invitation failed or bounced.
- * A link that reached a wrong but existing address is out of scope here: that link has been
- * seen by someone else. */
+/** Correcting the contact of someone who has not answered, and sending their invitation again.
+ *
+ * - `resend`: every message of the invitation failed or bounced, so its link reached no one; it
+ *   stays the respondent's link and goes to the corrected contact.
+ * - `reissue`: a message left or the link was opened, perhaps at a wrong but existing address. The
+ *   old link is revoked: a new token, and what the old link did (opened, started, the draft) is
+ *   forgotten. Destructive, so it must be confirmed, and only administrators may do it: an
+ *   agency's own liaison must not be able to take a delivered invitation away from its respondent.
+ */
+export type CorrectionMode = 'resend' | 'reissue';
 
-/** Whether the invitation of this respondent may be sent again to a corrected contact. Pure. */
-export function isCorrectable(record: Pick<ContactRecord, 'status' | 'optedOut' | 'bestDelivery'>): boolean {
-  // bestDelivery 1 failed, 2 bounced; 0 never sent (the normal send takes it), 3+ queued, sent or delivered
-  return record.status !== 'completed' && !record.optedOut && (record.bestDelivery === 1 || record.bestDelivery === 2);
+/** What a correction of this invitation would be, or null when there is none (answered, opted
+ * out, or never messaged: then the normal "send invitations" uses whatever contact is stored). Pure. */
+export function correctionMode(record: Pick<ContactRecord, 'status' | 'optedOut' | 'bestDelivery' | 'linkSeen'>): CorrectionMode | null {
+  if (record.status === 'completed' || record.optedOut) return null;
+  if (record.linkSeen) return 'reissue';
+  // bestDelivery 1 failed, 2 bounced; 0 never sent or cancelled, 3 still queued
+  return record.bestDelivery === 1 || record.bestDelivery === 2 ? 'resend' : null;
 }
 
 export interface ContactTarget {
@@ -35,38 +45,57 @@ export function contactFor(db: Db, target: ContactTarget): ContactRecord & { sur
   return { ...record, surveyId: survey.id, agencyId: agency.id };
 }
 
-/** Stores the corrected email and phone (as typed in a form: '' for none) and queues the
- * invitation again on the channel they give. All or nothing. */
-export function correctContact(db: Db, clock: Clock, target: ContactTarget, typed: { email: string; phone: string }, whatsappConfigured: boolean): { channel: Channel } {
+/** The email and phone typed in a form ('' for none), checked as an import checks them. */
+function checkedContact(db: Db, record: ContactRecord & { surveyId: number; agencyId: number }, agencyCode: string, typed: { email: string; phone: string }) {
+  const problems: FieldProblem[] = [];
+  let email: string | null = null;
+  let phone: string | null = null;
+  const emailTyped = typed.email.trim();
+  const phoneTyped = typed.phone.trim();
+  if (emailTyped !== '') {
+    const checked = checkEmail(emailTyped);
+    if (checked.ok) email = checked.email;
+    else problems.push({ field: 'email', message: checked.reason });
+  }
+  if (phoneTyped !== '') {
+    const checked = normalizeMobileNumber(phoneTyped);
+    if (checked.ok) phone = checked.e164;
+    else problems.push({ field: 'phone', message: checked.reason });
+  }
+  if (emailTyped === '' && phoneTyped === '') problems.push({ field: 'email', message: 'an email or a phone number is required' });
+  const respondent = { id: record.respondentId, surveyId: record.surveyId, agencyId: record.agencyId };
+  if (email !== null && contactTakenByAnother(db, respondent, 'email', email)) problems.push({ field: 'email', message: `this email is already registered for ${agencyCode} in this survey` });
+  if (phone !== null && contactTakenByAnother(db, respondent, 'phone', phone)) problems.push({ field: 'phone', message: `this phone is already registered for ${agencyCode} in this survey` });
+  return { email, phone, problems };
+}
+
+/** Stores the corrected email and phone and queues the invitation again on the channel they
+ * give; for a `reissue`, with a new link (`confirmed` must say the staff member accepts that the
+ * old link stops working and any draft is lost). All or nothing. */
+export function correctContact(
+  db: Db,
+  clock: Clock,
+  target: ContactTarget,
+  request: { email: string; phone: string; confirmed: boolean; administrator: boolean },
+  settings: { whatsappConfigured: boolean; secretKey: Buffer },
+): { channel: Channel; mode: CorrectionMode } {
   return db.transaction(() => {
     const record = contactFor(db, target);
-    if (!isCorrectable(record)) {
-      throw new ConflictError('Only the contact of someone whose invitation failed or bounced, who has not answered or opted out, can be corrected here.', 'not_correctable');
-    }
-    const problems: FieldProblem[] = [];
-    let email: string | null = null;
-    let phone: string | null = null;
-    const emailTyped = typed.email.trim();
-    const phoneTyped = typed.phone.trim();
-    if (emailTyped !== '') {
-      const checked = checkEmail(emailTyped);
-      if (checked.ok) email = checked.email;
-      else problems.push({ field: 'email', message: checked.reason });
-    }
-    if (phoneTyped !== '') {
-      const checked = normalizeMobileNumber(phoneTyped);
-      if (checked.ok) phone = checked.e164;
-      else problems.push({ field: 'phone', message: checked.reason });
-    }
-    if (emailTyped === '' && phoneTyped === '') problems.push({ field: 'email', message: 'an email or a phone number is required' });
-    const respondent = { id: record.respondentId, surveyId: record.surveyId, agencyId: record.agencyId };
-    if (email !== null && contactTakenByAnother(db, respondent, 'email', email)) problems.push({ field: 'email', message: `this email is already registered for ${target.agencyCode} in this survey` });
-    if (phone !== null && contactTakenByAnother(db, respondent, 'phone', phone)) problems.push({ field: 'phone', message: `this phone is already registered for ${target.agencyCode} in this survey` });
+    const mode = correctionMode(record);
+    if (mode === null) throw new ConflictError('Only the contact of someone who was sent an invitation and has not answered or opted out can be corrected.', 'not_correctable');
+    if (mode === 'reissue' && !request.administrator) throw new ConflictError('Only an administrator can replace a link that may have been seen.', 'administrators_only');
+    const { email, phone, problems } = checkedContact(db, record, target.agencyCode, request);
+    if (mode === 'reissue' && !request.confirmed) problems.push({ field: 'confirm', message: 'confirm that the old link stops working and unsent answers are deleted' });
     if (problems.length > 0) throw new ValidationError('The contact was not changed.', problems);
-    updateRespondentContact(db, record.respondentId, { email, phone });
-    const channel = automaticChannel({ email, phone }, whatsappConfigured)!; // one of them is set
     const now = clock.now();
+    updateRespondentContact(db, record.respondentId, { email, phone });
+    if (mode === 'reissue') {
+      reissueInvitationToken(db, record.invitationId, invitationTokenMinter(settings.secretKey)());
+      // reminders still waiting would carry the old link
+      cancelPendingMessages(db, record.invitationId, 'link replaced after a contact correction', now.toISOString());
+    }
+    const channel = automaticChannel({ email, phone }, settings.whatsappConfigured)!; // one of them is set
     requeueInvitationMessage(db, record.invitationId, channel, now.getTime(), now.toISOString());
-    return { channel };
+    return { channel, mode };
   }).immediate();
 }

@@ -116,16 +116,16 @@ export function updateProviderStatus(db: Db, messageId: number, state: MessageSt
   ).run(state, providerStatus, errorCode, nowIso, messageId);
 }
 
-/** Sends an invitation again on `channel` after its contact was corrected: the message of that
- * channel that failed or bounced is queued afresh (its attempts stay in delivery_attempts), or a
- * new one is queued if there was none. Either way one invitation message per channel. */
+/** Sends an invitation again on `channel` after its contact was corrected: the invitation message
+ * of that channel, whatever became of it, is queued afresh (its attempts stay in
+ * delivery_attempts), or a new one is queued if there was none. One invitation message per channel. */
 export function requeueInvitationMessage(db: Db, invitationId: number, channel: Channel, nowMs: number, nowIso: string): void {
   const requeued = statement(
     db,
     `UPDATE messages
         SET state = 'queued', attempts = 0, next_attempt_at = ?, lease_until = NULL, provider_id = NULL, provider_status = NULL,
             error_code = NULL, last_error = NULL, sent_at = NULL, updated_at = ?
-      WHERE invitation_id = ? AND channel = ? AND kind = 'invitation' AND state IN ('failed', 'bounced')`,
+      WHERE invitation_id = ? AND channel = ? AND kind = 'invitation'`,
   ).run(nowMs, nowIso, invitationId, channel).changes;
   if (requeued === 0) queueMessage(db, { invitationId, channel, kind: 'invitation' }, nowMs, nowIso);
 }

@@ -89,7 +89,8 @@ export function findInvitationByToken(db: Db, tokenHash: Buffer): { id: number; 
 
 /** A respondent of an agency as the contact correction sees them: their contact, their
  * invitation's state, the best state its messages reached (outboxStore's scale: 2 bounced,
- * 1 failed, 0 none or cancelled) and the error of the latest message. */
+ * 1 failed, 0 none or cancelled), whether its link may have been seen (a message left, or the
+ * link was opened) and the error of the latest message. */
 export interface ContactRecord {
   respondentId: number;
   invitationId: number;
@@ -100,6 +101,7 @@ export interface ContactRecord {
   status: InvitationStatus;
   optedOut: boolean;
   bestDelivery: number;
+  linkSeen: boolean;
   lastError: string | null;
 }
 
@@ -109,9 +111,21 @@ export function findContactRecord(db: Db, surveyId: number, agencyId: number, re
     `SELECT r.id AS respondentId, i.id AS invitationId, r.name, r.group_code AS groupCode, r.email, r.phone, i.status,
             i.opted_out_at IS NOT NULL AS optedOut,
             IFNULL((SELECT ${BEST_DELIVERY_STATE} FROM messages m WHERE m.invitation_id = i.id), 0) AS bestDelivery,
+            i.opened_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('sending', 'sent', 'delivered')) AS linkSeen,
             (SELECT m.last_error FROM messages m WHERE m.invitation_id = i.id ORDER BY m.updated_at DESC, m.id DESC LIMIT 1) AS lastError
        FROM respondents r JOIN invitations i ON i.respondent_id = r.id
       WHERE r.id = ? AND r.survey_id = ? AND r.agency_id = ?`,
-  ).get(respondentId, surveyId, agencyId) as (Omit<ContactRecord, 'optedOut'> & { optedOut: number }) | undefined;
-  return row && { ...row, optedOut: row.optedOut === 1 };
+  ).get(respondentId, surveyId, agencyId) as (Omit<ContactRecord, 'optedOut' | 'linkSeen'> & { optedOut: number; linkSeen: number }) | undefined;
+  return row && { ...row, optedOut: row.optedOut === 1, linkSeen: row.linkSeen === 1 };
+}
+
+/** Gives an invitation a new token and forgets what its old link did: opened, started, the
+ * draft and the language chosen there. Not for a completed invitation (the trigger refuses). */
+export function reissueInvitationToken(db: Db, invitationId: number, token: { tokenSeed: string; tokenHash: Buffer }): void {
+  statement(
+    db,
+    `UPDATE invitations
+        SET token_seed = ?, token_hash = ?, status = 'new', opened_at = NULL, started_at = NULL, draft_json = NULL, draft_updated_at = NULL, language = NULL
+      WHERE id = ? AND status <> 'completed'`,
+  ).run(token.tokenSeed, token.tokenHash, invitationId);
 }

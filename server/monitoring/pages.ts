@@ -10,7 +10,7 @@ import { dateFormat, formatPercent } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
-import { contactFor, correctContact, isCorrectable } from '../invitations/contactCorrection.js';
+import { contactFor, correctContact, correctionMode } from '../invitations/contactCorrection.js';
 import { queueReminders } from '../invitations/sending.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
@@ -21,7 +21,7 @@ import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
 import { sharedSurveyCounts } from './sharedCounts.js';
-import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, unitCounts, type AgencyGroupRow } from './store.js';
+import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, unitCounts, type AgencyGroupRow, type NonResponder } from './store.js';
 
 /** Response-rate monitoring while a survey runs: counts come from invitations and messages,
  * never from answers, so every role may see its own scope at any time. */
@@ -44,8 +44,15 @@ const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
 /** `reader`: where the counts are read. In the server, the reader thread, so that respondents are
  * answered meanwhile (a national count takes about a second, a large agency's a few hundred ms).
  * `timeZone`: the survey office's, for the times shown (config TIMEZONE). `whatsappConfigured`:
- * which channel a corrected contact's invitation goes on (sending.ts, automaticChannel). */
-export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, reader: Reader, settings: { timeZone: string; whatsappConfigured: boolean }): Router {
+ * which channel a corrected contact's invitation goes on (sending.ts, automaticChannel); `secretKey`:
+ * what a replaced link's token is derived with. */
+export function monitoringPages(
+  db: Db,
+  clock: Clock,
+  compose: ComposeSettings,
+  reader: Reader,
+  settings: { timeZone: string; whatsappConfigured: boolean; secretKey: Buffer },
+): Router {
   const router = Router();
   const surveyCounts = sharedSurveyCounts((surveyId) => agencyGroupCounts(reader, surveyId), clock);
 
@@ -160,6 +167,18 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, 
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
       canRemind: survey.status === 'open' && currentStaff(response)!.role !== 'inspector',
+      // the contact correction this row offers to this staff member, if any (contactCorrection.ts)
+      correctionOf: (person: NonResponder) => {
+        const role = currentStaff(response)!.role;
+        if (survey.status !== 'open' || role === 'inspector') return null;
+        const mode = correctionMode({
+          status: 'new',
+          optedOut: person.optedOut,
+          bestDelivery: person.delivery === 'failed' ? 1 : person.delivery === 'bounced' ? 2 : 0,
+          linkSeen: person.opened || person.delivery === 'sent' || person.delivery === 'delivered',
+        });
+        return mode === 'reissue' && role !== 'administrator' ? null : mode;
+      },
       message:
         request.query.queued !== undefined
           ? t('monitor.reminders_queued', { count: Number(request.query.queued) || 0 })
@@ -206,7 +225,7 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, 
       survey,
       agencyCode: target.agencyCode,
       record,
-      correctable: isCorrectable(record),
+      mode: correctionMode(record),
       groupTitle: localize(survey.definition.groups[record.groupCode]?.title, language) || record.groupCode,
       // first shown: the contact as stored; after a refusal: what was typed, with the problems
       form: form ?? { email: record.email ?? '', phone: record.phone ?? '', errors: [] },
@@ -217,14 +236,15 @@ export function monitoringPages(db: Db, clock: Clock, compose: ComposeSettings, 
     renderContact(request, response, 200, contactTarget(request, response));
   });
 
-  const contactForm = z.object({ email: z.string().max(300).catch(''), phone: z.string().max(60).catch('') });
+  const contactForm = z.object({ email: z.string().max(300).catch(''), phone: z.string().max(60).catch(''), confirm: z.literal('yes').optional().catch(undefined) });
   router.post(contactPath, allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
     const target = contactTarget(request, response);
     const typed = contactForm.parse(request.body ?? {});
+    const staff = currentStaff(response)!;
     try {
-      const { channel } = correctContact(db, clock, target, typed, settings.whatsappConfigured);
-      // the audit says who corrected whom, not the addresses: contacts stay in the registry
-      appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'respondent.contact_corrected', detail: { survey: target.surveyCode, agency: target.agencyCode, respondent: target.respondentId, channel } });
+      const { channel, mode } = correctContact(db, clock, target, { email: typed.email, phone: typed.phone, confirmed: typed.confirm === 'yes', administrator: staff.role === 'administrator' }, settings);
+      // the audit says who corrected whom and how, not the addresses: contacts stay in the registry
+      appendAudit(db, { at: clock.now().toISOString(), actor: staff.email, action: 'respondent.contact_corrected', detail: { survey: target.surveyCode, agency: target.agencyCode, respondent: target.respondentId, channel, linkReplaced: mode === 'reissue' } });
       response.redirect(303, `/staff/monitoring/${target.surveyCode}/agencies/${target.agencyCode}?resent=${channel}`);
     } catch (error) {
       if (error instanceof ValidationError) return renderContact(request, response, 422, target, { ...typed, errors: error.problems });

@@ -11,6 +11,7 @@ import { connectionReader } from '../../server/platform/readerThread.js';
 import { responseRate } from '../../server/monitoring/rates.js';
 import { addStaff } from '../../server/staff/service.js';
 import { completeInternalAnswers, createWorld, type World, signInStaff, TEST_SECRET } from '../helpers.js';
+import { deriveInvitationToken } from '../../server/invitations/tokens.js';
 
 let world: World;
 const invitationOf = (name: string) => world.db.prepare(`SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name = ?`).pluck().get(name) as number;
@@ -217,7 +218,7 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     expect(after.text).toContain('Kontak diperbaiki; undangan masuk antrean lewat email.');
     expect([...after.text.matchAll(/respondents\/(\d+)\/contact/g)].map((match) => Number(match[1]))).toEqual([respondentIdOf('Cici')]);
     const audit = world.db.prepare(`SELECT actor, detail FROM audit_log WHERE action = 'respondent.contact_corrected'`).all() as { actor: string; detail: string }[];
-    expect(audit).toEqual([{ actor: 'prov@example.id', detail: JSON.stringify({ survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Dodi'), channel: 'email' }) }]);
+    expect(audit).toEqual([{ actor: 'prov@example.id', detail: JSON.stringify({ survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Dodi'), channel: 'email', linkReplaced: false }) }]);
   });
 
   it('a phone instead of a failed email goes by WhatsApp, as a new message beside the failed one', async () => {
@@ -247,14 +248,19 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     expect(contactOf('Dodi')).toEqual(before.contact);
   });
 
-  it('only for a failed or bounced invitation of someone who has not answered or opted out, in an open survey, by the agency\'s own staff', async () => {
+  it('only for someone sent an invitation who has not answered or opted out, in an open survey, by the agency\'s own staff; a link that left is the administrators\'', async () => {
     const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
-    for (const name of ['Budi', 'Eka', 'Ani', 'Fajar']) {
+    for (const name of ['Eka', 'Ani', 'Fajar']) {
       const form = await agent.get(contactPath(name)).expect(200);
       expect(form.text).toContain('Kontak ini tidak dapat diperbaiki di sini');
       expect(form.text).not.toContain('name="email"');
       await agent.post(contactPath(name)).type('form').send({ _csrf: csrf, email: 'baru@example.id' }).expect(409);
     }
+    // Budi's invitation was sent and he started: only an administrator may replace his link
+    const budi = await agent.get(contactPath('Budi')).expect(200);
+    expect(budi.text).toContain('Hanya administrator yang dapat mencabutnya');
+    expect(budi.text).not.toContain('name="email"');
+    await agent.post(contactPath('Budi')).type('form').send({ _csrf: csrf, email: 'baru@example.id', confirm: 'yes' }).expect(409);
     expect(contactOf('Budi')).toEqual({ email: 'budi@example.id', phone: '+6281234567001' });
     // another agency's respondent: not the liaison's; under the wrong agency: not found
     await agent.get(contactPath('Gita', 'KOTA-B')).expect(403);
@@ -268,5 +274,42 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     world.db.prepare(`UPDATE surveys SET status = 'closed'`).run();
     await agent.post(contactPath('Dodi')).type('form').send({ _csrf: csrf, email: 'dodi.baru@example.id' }).expect(422);
     expect(contactOf('Dodi')).toEqual({ email: 'dodi@example.id', phone: null });
+  });
+});
+
+describe('replacing a link that may have reached a wrong address', () => {
+  const budiPath = () => `/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${world.db.prepare(`SELECT id FROM respondents WHERE name = 'Budi'`).pluck().get() as number}/contact`;
+  const budiInvitation = () => world.db.prepare(`SELECT token_seed AS tokenSeed, status, opened_at AS openedAt, started_at AS startedAt, draft_json AS draft FROM invitations WHERE id = ?`).get(invitationOf('Budi')) as { tokenSeed: string; status: string; openedAt: string | null; startedAt: string | null; draft: string | null };
+
+  it('an administrator revokes the old link after confirming, and the invitation goes out again with a new one', async () => {
+    const oldToken = world.tokens.get('Budi')!;
+    const now = world.clock.now();
+    queueMessage(world.db, { invitationId: invitationOf('Budi'), channel: 'email', kind: 'reminder' }, now.getTime(), now.toISOString());
+    const liaisonPage = await (await signInStaff(world.app, 'prov@example.id', 'liaison-password-1')).agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200);
+    expect(liaisonPage.text).not.toContain(budiPath());
+    const { agent, csrf } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    expect((await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200)).text).toContain(budiPath());
+    const form = await agent.get(budiPath()).expect(200);
+    expect(form.text).toContain('Tautan lama akan dicabut di semua saluran');
+    expect(form.text).toContain('jawaban yang belum dikirim akan dihapus');
+    // without the confirmation: 422 naming it, and the old link still works
+    const refused = await agent.post(budiPath()).type('form').send({ _csrf: csrf, email: 'budi.benar@example.id', phone: '' }).expect(422);
+    expect(refused.text).toContain('id="contact-confirm-error"');
+    expect(world.db.prepare(`SELECT email FROM respondents WHERE name = 'Budi'`).pluck().get()).toBe('budi@example.id');
+    await request(world.app).get(`/api/v1/respond/${oldToken}`).expect(200);
+    await agent.post(budiPath()).type('form').send({ _csrf: csrf, email: 'budi.benar@example.id', phone: '', confirm: 'yes' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?resent=email');
+    // the old link is gone; the new one starts afresh, without what was typed through the old one
+    await request(world.app).get(`/api/v1/respond/${oldToken}`).expect(404);
+    const invitation = budiInvitation();
+    expect(invitation).toMatchObject({ status: 'new', openedAt: null, startedAt: null, draft: null });
+    const fresh = await request(world.app).get(`/api/v1/respond/${deriveInvitationToken(TEST_SECRET, invitation.tokenSeed)}`).expect(200);
+    expect(fresh.body).toMatchObject({ status: 'new', answers: {} });
+    // the sent invitation is queued again (to the new address), the waiting reminder with the old link cancelled
+    expect(world.db.prepare(`SELECT kind, state, attempts FROM messages WHERE invitation_id = ? ORDER BY id`).all(invitationOf('Budi'))).toEqual([
+      { kind: 'invitation', state: 'queued', attempts: 0 },
+      { kind: 'reminder', state: 'cancelled', attempts: 0 },
+    ]);
+    const audit = world.db.prepare(`SELECT detail FROM audit_log WHERE action = 'respondent.contact_corrected'`).pluck().all() as string[];
+    expect(audit.map((detail) => JSON.parse(detail) as Record<string, unknown>)).toEqual([{ survey: 'SPI-TEST', agency: 'PROV-A', respondent: expect.any(Number), channel: 'email', linkReplaced: true }]);
   });
 });
