@@ -137,4 +137,19 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     expect(world.db.prepare(`SELECT email FROM respondents WHERE name = 'Gita'`).pluck().get()).toBe('gita.baru@example.id');
     await context.close();
   });
+
+  it('replacing a sent link asks for a labelled confirmation first; axe clean', async () => {
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    const budi = world.db.prepare(`SELECT id FROM respondents WHERE name = 'Budi'`).pluck().get() as number;
+    await openSignedIn(page, `/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${budi}/contact`, /\/contact$/);
+    const confirmation = page.getByLabel('Saya paham: tautan lama berhenti berlaku dan jawaban yang belum dikirim dihapus.');
+    expect(await confirmation.isChecked()).toBe(false);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await confirmation.check();
+    await page.getByRole('button', { name: 'Cabut tautan lama dan kirim tautan baru' }).click();
+    await page.waitForURL(/resent=/);
+    expect(await page.getByRole('status').filter({ hasText: 'Kontak diperbaiki' }).count()).toBe(1);
+    await context.close();
+  });
 });
