@@ -21,7 +21,7 @@ import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
 import { sharedSurveyCounts } from './sharedCounts.js';
-import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, unitCounts, type AgencyGroupRow, type NonResponder } from './store.js';
+import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, unitCounts, type AgencyGroupRow, type NonResponder, type NonResponderFilter } from './store.js';
 
 /** Response-rate monitoring while a survey runs: counts come from invitations and messages,
  * never from answers, so every role may see its own scope at any time. */
@@ -137,12 +137,13 @@ export function monitoringPages(
   router.get('/staff/monitoring/:survey/agencies/:code', allow(), async (request: Request, response: Response) => {
     const { survey, agency } = agencyFor(request, response);
     const { t, language } = staffTranslator(request, response);
-    const paging = pageOf(await countNonResponders(reader, survey.id, agency.id), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
+    const show: NonResponderFilter = request.query.show === 'undelivered' ? 'undelivered' : 'all';
+    const paging = pageOf(await countNonResponders(reader, survey.id, agency.id, show), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
     const [perDay, groups, units, shownNonResponders] = await Promise.all([
       completionsPerDay(reader, survey.id, agency.id),
       agencyGroupCounts(reader, survey.id, agency.code),
       unitCounts(reader, survey.id, agency.id),
-      nonResponders(reader, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }),
+      nonResponders(reader, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }, show),
     ]);
     response.render('monitoring/agency', {
       t,
@@ -163,7 +164,8 @@ export function monitoringPages(
       }),
       nonResponders: shownNonResponders,
       paging,
-      hrefFor: (page: number) => pageHref(`/staff/monitoring/${survey.code}/agencies/${agency.code}`, {}, page),
+      show,
+      hrefFor: (page: number) => pageHref(`/staff/monitoring/${survey.code}/agencies/${agency.code}`, { show: show === 'all' ? undefined : show }, page),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
       canRemind: survey.status === 'open' && currentStaff(response)!.role !== 'inspector',

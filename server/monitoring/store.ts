@@ -90,12 +90,19 @@ export interface NonResponder {
   opened: boolean;
 }
 
+/** Which non-responders a page lists: all, or only those whose every message failed or bounced
+ * (the contacts to correct, among tens of thousands at the start of a round). */
+export type NonResponderFilter = 'all' | 'undelivered';
+
+// the best state of the invitation's messages is failed (1) or bounced (2); a parameter turns it off
+const UNDELIVERED_CONDITION = `(? = 'all' OR (SELECT ${BEST_DELIVERY_STATE} FROM messages m WHERE m.invitation_id = i.id) IN (1, 2))`;
+
 /** How many of an agency's respondents have not answered yet. */
-export async function countNonResponders(reader: Reader, surveyId: number, agencyId: number): Promise<number> {
+export async function countNonResponders(reader: Reader, surveyId: number, agencyId: number, filter: NonResponderFilter = 'all'): Promise<number> {
   const [row] = await reader.all<{ count: number }>(
     `SELECT COUNT(*) AS count FROM invitations i JOIN respondents r ON r.id = i.respondent_id
-      WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'`,
-    [surveyId, agencyId],
+      WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed' AND ${UNDELIVERED_CONDITION}`,
+    [surveyId, agencyId, filter],
   );
   return row!.count;
 }
@@ -103,14 +110,14 @@ export async function countNonResponders(reader: Reader, surveyId: number, agenc
 /** Who has not answered yet, for the liaison to chase: names and channels, never answers. One
  * page at a time: a large ministry has tens of thousands at the start of a round. The page is
  * chosen first, so that delivery states and reminder counts are looked up for its rows only. */
-export async function nonResponders(reader: Reader, surveyId: number, agencyId: number, page: { limit: number; offset: number }): Promise<NonResponder[]> {
+export async function nonResponders(reader: Reader, surveyId: number, agencyId: number, page: { limit: number; offset: number }, filter: NonResponderFilter = 'all'): Promise<NonResponder[]> {
   const rows = await reader.all<Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number }>(
     `WITH shown AS (
        SELECT i.id AS invitation_id
          FROM invitations i
          JOIN respondents r ON r.id = i.respondent_id
          LEFT JOIN agency_units u ON u.id = r.unit_id
-        WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed'
+        WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed' AND ${UNDELIVERED_CONDITION}
         ORDER BY r.group_code, u.name, r.name, r.id
         LIMIT ? OFFSET ?)
      SELECT r.id AS respondentId, r.name, r.group_code AS "group", u.name AS unit, r.email, r.phone,
@@ -123,7 +130,7 @@ export async function nonResponders(reader: Reader, surveyId: number, agencyId: 
        JOIN respondents r ON r.id = i.respondent_id
        LEFT JOIN agency_units u ON u.id = r.unit_id
       ORDER BY r.group_code, u.name, r.name, r.id`,
-    [surveyId, agencyId, page.limit, page.offset],
+    [surveyId, agencyId, filter, page.limit, page.offset],
   );
   return rows.map((row) => ({ ...row, optedOut: row.optedOut === 1, opened: row.opened === 1 }));
 }

@@ -221,6 +221,22 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     expect(audit).toEqual([{ actor: 'prov@example.id', detail: JSON.stringify({ survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Dodi'), channel: 'email', linkReplaced: false }) }]);
   });
 
+  it('the non-responders can be narrowed to those whose invitation failed or bounced', async () => {
+    const { agent } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    const namesOn = (text: string) => [...text.matchAll(/<tr><td>([^<]+)<\/td><td>/g)].map((match) => match[1]);
+    const all = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200);
+    expect(namesOn(all.text)).toEqual(['Fajar', 'Cici', 'Dodi', 'Eka', 'Budi']);
+    const undelivered = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?show=undelivered').expect(200);
+    expect(namesOn(undelivered.text)).toEqual(['Cici', 'Dodi']);
+    expect(undelivered.text).toContain('Belum mengisi (2)');
+    expect(undelivered.text).toContain('<option value="undelivered" selected>');
+    // once both are corrected and queued again, none is left to show
+    world.db.prepare(`UPDATE messages SET state = 'queued' WHERE invitation_id IN (?, ?)`).run(invitationOf('Cici'), invitationOf('Dodi'));
+    const none = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?show=undelivered').expect(200);
+    expect(namesOn(none.text)).toEqual([]);
+    expect(none.text).toContain('Tidak ada undangan yang gagal atau ditolak');
+  });
+
   it('a phone instead of a failed email goes by WhatsApp, as a new message beside the failed one', async () => {
     const { agent, csrf } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     await agent.post(contactPath('Cici')).type('form').send({ _csrf: csrf, email: '', phone: '0812 3456 7099' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?resent=whatsapp');
