@@ -12,22 +12,22 @@ import { invitationTokenMinter } from './tokens.js';
 
 /** Correcting the contact of someone who has not answered, and sending their invitation again.
  *
- * - `resend`: every message of the invitation failed or bounced, so its link reached no one; it
- *   stays the respondent's link and goes to the corrected contact.
+ * - `edit`: no message yet; "send invitations" will use the corrected contact.
+ * - `resend`: messages were queued, or failed or bounced, but none left, so the link reached no
+ *   one; it stays the respondent's link and goes to the corrected contact.
  * - `reissue`: a message left or the link was opened, perhaps at a wrong but existing address. The
  *   old link is revoked: a new token, and what the old link did (opened, started, the draft) is
  *   forgotten. Destructive, so it must be confirmed, and only administrators may do it: an
  *   agency's own liaison must not be able to take a delivered invitation away from its respondent.
  */
-export type CorrectionMode = 'resend' | 'reissue';
+export type CorrectionMode = 'edit' | 'resend' | 'reissue';
 
-/** What a correction of this invitation would be, or null when there is none (answered, opted
- * out, or never messaged: then the normal "send invitations" uses whatever contact is stored). Pure. */
-export function correctionMode(record: Pick<ContactRecord, 'status' | 'optedOut' | 'bestDelivery' | 'linkSeen'>): CorrectionMode | null {
+/** What a correction of this invitation would be, or null when there is none (answered, or opted
+ * out: no message goes to them again). Pure. */
+export function correctionMode(record: Pick<ContactRecord, 'status' | 'optedOut' | 'messaged' | 'linkSeen'>): CorrectionMode | null {
   if (record.status === 'completed' || record.optedOut) return null;
   if (record.linkSeen) return 'reissue';
-  // bestDelivery 1 failed, 2 bounced; 0 never sent or cancelled, 3 still queued
-  return record.bestDelivery === 1 || record.bestDelivery === 2 ? 'resend' : null;
+  return record.messaged ? 'resend' : 'edit';
 }
 
 export interface ContactTarget {
@@ -78,22 +78,21 @@ export function correctContact(
   target: ContactTarget,
   request: { email: string; phone: string; confirmed: boolean; administrator: boolean },
   settings: { whatsappConfigured: boolean; secretKey: Buffer },
-): { channel: Channel; mode: CorrectionMode } {
+): { channel: Channel | null; mode: CorrectionMode } {
   return db.transaction(() => {
     const record = contactFor(db, target);
     const mode = correctionMode(record);
-    if (mode === null) throw new ConflictError('Only the contact of someone who was sent an invitation and has not answered or opted out can be corrected.', 'not_correctable');
+    if (mode === null) throw new ConflictError('Only the contact of someone who has not answered or opted out can be corrected.', 'not_correctable');
     if (mode === 'reissue' && !request.administrator) throw new ConflictError('Only an administrator can replace a link that may have been seen.', 'administrators_only');
     const { email, phone, problems } = checkedContact(db, record, target.agencyCode, request);
     if (mode === 'reissue' && !request.confirmed) problems.push({ field: 'confirm', message: 'confirm that the old link stops working and unsent answers are deleted' });
     if (problems.length > 0) throw new ValidationError('The contact was not changed.', problems);
     const now = clock.now();
     updateRespondentContact(db, record.respondentId, { email, phone });
-    if (mode === 'reissue') {
-      reissueInvitationToken(db, record.invitationId, invitationTokenMinter(settings.secretKey)());
-      // reminders still waiting would carry the old link
-      cancelPendingMessages(db, record.invitationId, 'link replaced after a contact correction', now.toISOString());
-    }
+    if (mode === 'edit') return { channel: null, mode };
+    if (mode === 'reissue') reissueInvitationToken(db, record.invitationId, invitationTokenMinter(settings.secretKey)());
+    // what still waits may be for a channel the corrected contact no longer has, or carry the old link
+    cancelPendingMessages(db, record.invitationId, 'contact corrected', now.toISOString());
     const channel = automaticChannel({ email, phone }, settings.whatsappConfigured)!; // one of them is set
     requeueInvitationMessage(db, record.invitationId, channel, now.getTime(), now.toISOString());
     return { channel, mode };

@@ -1,5 +1,4 @@
 import { statement, type Db } from '../platform/db.js';
-import { BEST_DELIVERY_STATE } from './outboxStore.js';
 
 export type InvitationStatus = 'new' | 'opened' | 'in_progress' | 'completed';
 
@@ -88,9 +87,8 @@ export function findInvitationByToken(db: Db, tokenHash: Buffer): { id: number; 
 }
 
 /** A respondent of an agency as the contact correction sees them: their contact, their
- * invitation's state, the best state its messages reached (outboxStore's scale: 2 bounced,
- * 1 failed, 0 none or cancelled), whether its link may have been seen (a message left, or the
- * link was opened) and the error of the latest message. */
+ * invitation's state, whether it has any message, whether its link may have been seen (a message
+ * left, or the link was opened) and the error of the latest message. */
 export interface ContactRecord {
   respondentId: number;
   invitationId: number;
@@ -100,7 +98,7 @@ export interface ContactRecord {
   phone: string | null;
   status: InvitationStatus;
   optedOut: boolean;
-  bestDelivery: number;
+  messaged: boolean;
   linkSeen: boolean;
   lastError: string | null;
 }
@@ -110,13 +108,13 @@ export function findContactRecord(db: Db, surveyId: number, agencyId: number, re
     db,
     `SELECT r.id AS respondentId, i.id AS invitationId, r.name, r.group_code AS groupCode, r.email, r.phone, i.status,
             i.opted_out_at IS NOT NULL AS optedOut,
-            IFNULL((SELECT ${BEST_DELIVERY_STATE} FROM messages m WHERE m.invitation_id = i.id), 0) AS bestDelivery,
+            EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id) AS messaged,
             i.opened_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('sending', 'sent', 'delivered')) AS linkSeen,
             (SELECT m.last_error FROM messages m WHERE m.invitation_id = i.id ORDER BY m.updated_at DESC, m.id DESC LIMIT 1) AS lastError
        FROM respondents r JOIN invitations i ON i.respondent_id = r.id
       WHERE r.id = ? AND r.survey_id = ? AND r.agency_id = ?`,
-  ).get(respondentId, surveyId, agencyId) as (Omit<ContactRecord, 'optedOut' | 'linkSeen'> & { optedOut: number; linkSeen: number }) | undefined;
-  return row && { ...row, optedOut: row.optedOut === 1, linkSeen: row.linkSeen === 1 };
+  ).get(respondentId, surveyId, agencyId) as (Omit<ContactRecord, 'optedOut' | 'messaged' | 'linkSeen'> & { optedOut: number; messaged: number; linkSeen: number }) | undefined;
+  return row && { ...row, optedOut: row.optedOut === 1, messaged: row.messaged === 1, linkSeen: row.linkSeen === 1 };
 }
 
 /** Gives an invitation a new token and forgets what its old link did: opened, started, the

@@ -176,7 +176,7 @@ export function monitoringPages(
         const mode = correctionMode({
           status: 'new',
           optedOut: person.optedOut,
-          bestDelivery: person.delivery === 'failed' ? 1 : person.delivery === 'bounced' ? 2 : 0,
+          messaged: person.delivery !== 'not_invited',
           linkSeen: person.opened || person.delivery === 'sent' || person.delivery === 'delivered',
         });
         return mode === 'reissue' && role !== 'administrator' ? null : mode;
@@ -186,7 +186,9 @@ export function monitoringPages(
           ? t('monitor.reminders_queued', { count: Number(request.query.queued) || 0 })
           : request.query.resent === 'email' || request.query.resent === 'whatsapp'
             ? t('contact.resent', { channel: t(`contact.channel.${request.query.resent}`) })
-            : null,
+            : request.query.saved === 'contact'
+              ? t('contact.saved')
+              : null,
       scripts: ['refresh.js'],
       autoRefresh: true,
     });
@@ -247,7 +249,7 @@ export function monitoringPages(
       const { channel, mode } = correctContact(db, clock, target, { email: typed.email, phone: typed.phone, confirmed: typed.confirm === 'yes', administrator: staff.role === 'administrator' }, settings);
       // the audit says who corrected whom and how, not the addresses: contacts stay in the registry
       appendAudit(db, { at: clock.now().toISOString(), actor: staff.email, action: 'respondent.contact_corrected', detail: { survey: target.surveyCode, agency: target.agencyCode, respondent: target.respondentId, channel, linkReplaced: mode === 'reissue' } });
-      response.redirect(303, `/staff/monitoring/${target.surveyCode}/agencies/${target.agencyCode}?resent=${channel}`);
+      response.redirect(303, `/staff/monitoring/${target.surveyCode}/agencies/${target.agencyCode}?${channel ? `resent=${channel}` : 'saved=contact'}`);
     } catch (error) {
       if (error instanceof ValidationError) return renderContact(request, response, 422, target, { ...typed, errors: error.problems });
       throw error;

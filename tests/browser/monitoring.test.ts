@@ -120,8 +120,8 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     await openSignedIn(page, '/staff/monitoring/SPI-TEST/agencies/KOTA-B', /\/agencies\/KOTA-B$/);
     // after the 150 residents without a unit, on the second page
     await page.getByRole('navigation', { name: 'Halaman' }).getByRole('link', { name: 'Berikutnya ›' }).click();
-    await page.getByRole('row', { name: /Gita/ }).getByRole('link', { name: 'Perbaiki kontak' }).click();
-    await page.getByRole('heading', { name: 'Perbaiki kontak Gita' }).waitFor();
+    await page.getByRole('row', { name: /Gita/ }).getByRole('link', { name: 'Ubah kontak' }).click();
+    await page.getByRole('heading', { name: 'Ubah kontak Gita' }).waitFor();
     expect(await page.getByText('550 5.1.1 mailbox unavailable').count()).toBe(1);
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.getByLabel('Email').fill('warga1@example.id'); // another respondent's address

@@ -201,12 +201,13 @@ describe('correcting the contact of someone whose invitation failed or bounced',
   const messagesOf = (name: string) =>
     world.db.prepare(`SELECT channel, kind, state, attempts, last_error AS lastError FROM messages WHERE invitation_id = ? ORDER BY id`).all(invitationOf(name));
 
-  it('the liaison sees the link only beside failed and bounced invitations, corrects an email and the same invitation is queued again', async () => {
+  it('the liaison sees the link beside those not answered nor opted out whose link left no one, corrects a bounced email and the same invitation is queued again', async () => {
     world.db.prepare(`UPDATE messages SET attempts = 1, last_error = '550 5.1.1 <dodi@example.id>: mailbox unavailable' WHERE invitation_id = ?`).run(invitationOf('Dodi'));
     const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
     const page = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200);
     const links = [...page.text.matchAll(/respondents\/(\d+)\/contact/g)].map((match) => Number(match[1]));
-    expect(links).toEqual([respondentIdOf('Cici'), respondentIdOf('Dodi')]);
+    // Fajar was never sent anything, Cici's failed, Dodi's bounced; Budi's was sent (administrators only), Eka opted out
+    expect(links).toEqual([respondentIdOf('Fajar'), respondentIdOf('Cici'), respondentIdOf('Dodi')]);
     const form = await agent.get(contactPath('Dodi')).expect(200);
     expect(form.text).toContain('mailbox unavailable');
     expect(form.text).toContain('value="dodi@example.id"');
@@ -216,7 +217,6 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     expect(messagesOf('Dodi')).toEqual([{ channel: 'email', kind: 'invitation', state: 'queued', attempts: 0, lastError: null }]);
     const after = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?resent=email').expect(200);
     expect(after.text).toContain('Kontak diperbaiki; undangan masuk antrean lewat email.');
-    expect([...after.text.matchAll(/respondents\/(\d+)\/contact/g)].map((match) => Number(match[1]))).toEqual([respondentIdOf('Cici')]);
     const audit = world.db.prepare(`SELECT actor, detail FROM audit_log WHERE action = 'respondent.contact_corrected'`).all() as { actor: string; detail: string }[];
     expect(audit).toEqual([{ actor: 'prov@example.id', detail: JSON.stringify({ survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Dodi'), channel: 'email', linkReplaced: false }) }]);
   });
@@ -235,6 +235,24 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     const none = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?show=undelivered').expect(200);
     expect(namesOn(none.text)).toEqual([]);
     expect(none.text).toContain('Tidak ada undangan yang gagal atau ditolak');
+  });
+
+  it('before any message, a correction only stores the contact; with messages still queued, they follow the new contact', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    const form = await agent.get(contactPath('Fajar')).expect(200);
+    expect(form.text).toContain('Belum ada undangan yang dikirim ke responden ini');
+    await agent.post(contactPath('Fajar')).type('form').send({ _csrf: csrf, email: '', phone: '0812 3456 7088' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?saved=contact');
+    expect(contactOf('Fajar')).toEqual({ email: null, phone: '+6281234567088' });
+    expect(messagesOf('Fajar')).toEqual([]);
+    // now queued by WhatsApp, then corrected to an email only: the WhatsApp message is cancelled, an email queued
+    const now = world.clock.now();
+    queueMessage(world.db, { invitationId: invitationOf('Fajar'), channel: 'whatsapp', kind: 'invitation' }, now.getTime(), now.toISOString());
+    expect((await agent.get(contactPath('Fajar')).expect(200)).text).toContain('masih antre');
+    await agent.post(contactPath('Fajar')).type('form').send({ _csrf: csrf, email: 'fajar@example.id', phone: '' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?resent=email');
+    expect(messagesOf('Fajar')).toEqual([
+      { channel: 'whatsapp', kind: 'invitation', state: 'cancelled', attempts: 0, lastError: 'contact corrected' },
+      { channel: 'email', kind: 'invitation', state: 'queued', attempts: 0, lastError: null },
+    ]);
   });
 
   it('a phone instead of a failed email goes by WhatsApp, as a new message beside the failed one', async () => {
@@ -266,7 +284,7 @@ describe('correcting the contact of someone whose invitation failed or bounced',
 
   it('only for someone sent an invitation who has not answered or opted out, in an open survey, by the agency\'s own staff; a link that left is the administrators\'', async () => {
     const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
-    for (const name of ['Eka', 'Ani', 'Fajar']) {
+    for (const name of ['Eka', 'Ani']) {
       const form = await agent.get(contactPath(name)).expect(200);
       expect(form.text).toContain('Kontak ini tidak dapat diperbaiki di sini');
       expect(form.text).not.toContain('name="email"');
