@@ -237,6 +237,23 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     expect(none.text).toContain('Tidak ada undangan yang gagal atau ditolak');
   });
 
+  it('a long list of failed invitations pages with the filter kept in the pager\'s links', async () => {
+    const names = Array.from({ length: 240 }, (_, index) => `Warga ${String(index).padStart(3, '0')}`);
+    await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name,email\n' + names.map((name, index) => `KOTA-B,internal,${name},warga${index}@example.id`).join('\n') + '\n'));
+    const now = world.clock.now();
+    names.forEach((name, index) => {
+      queueMessage(world.db, { invitationId: invitationOf(name), channel: 'email', kind: 'invitation' }, now.getTime(), now.toISOString());
+      // every other one failed; the rest were delivered
+      world.db.prepare(`UPDATE messages SET state = ? WHERE invitation_id = ?`).run(index % 2 === 0 ? 'failed' : 'delivered', invitationOf(name));
+    });
+    const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    const first = await agent.get('/staff/monitoring/SPI-TEST/agencies/KOTA-B?show=undelivered').expect(200);
+    expect(first.text).toContain('Belum mengisi (120)');
+    expect(first.text).toContain('<a rel="next" href="/staff/monitoring/SPI-TEST/agencies/KOTA-B?show=undelivered&amp;page=2">');
+    const second = await agent.get('/staff/monitoring/SPI-TEST/agencies/KOTA-B?show=undelivered&page=2').expect(200);
+    expect([...second.text.matchAll(/<tr><td>(Warga \d+)<\/td>/g)].map((match) => match[1])).toEqual(names.filter((_, index) => index % 2 === 0).slice(100));
+  });
+
   it('before any message, a correction only stores the contact; with messages still queued, they follow the new contact', async () => {
     const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
     const form = await agent.get(contactPath('Fajar')).expect(200);
