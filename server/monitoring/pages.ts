@@ -194,6 +194,23 @@ export function monitoringPages(
     });
   });
 
+  // The contacts to correct, to work on away from the page (calling HR, a unit's secretary): every
+  // non-responder whose invitation failed or bounced, with the error and where to correct it.
+  router.get('/staff/monitoring/:survey/agencies/:code/undelivered.csv', allow('administrator', 'liaison'), async (request: Request, response: Response) => {
+    const { survey, agency } = agencyFor(request, response);
+    const { t, language } = staffTranslator(request, response);
+    // a whole agency, not one page: a ministry's undelivered invitations are hundreds, not tens of thousands
+    const rows = await nonResponders(reader, survey.id, agency.id, { limit: -1, offset: 0 }, 'undelivered');
+    appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'monitoring.undelivered_export', detail: { survey: survey.code, agency: agency.code, rows: rows.length } });
+    response.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="undelivered-${survey.code}-${agency.code}.csv"`);
+    response.write('\uFEFF' + csvLine(['name', 'group', 'unit', 'email', 'phone', 'delivery', 'last_error', 'correct_at']));
+    for (const row of rows) {
+      const group = localize(survey.definition.groups[row.group]?.title, language) || row.group;
+      response.write(csvLine([row.name, group, row.unit, row.email, row.phone, t(`monitor.delivery.${row.delivery as 'failed' | 'bounced'}`), row.lastError, `${compose.publicUrl}/staff/monitoring/${survey.code}/agencies/${agency.code}/respondents/${row.respondentId}/contact`]));
+    }
+    response.end();
+  });
+
   // Reminders for an agency's non-responders: the count and a rendered preview first, then a
   // confirmation. Administrators and the agency's own liaison; inspectors only read.
   router.get('/staff/monitoring/:survey/agencies/:code/reminders', allow('administrator', 'liaison'), async (request: Request, response: Response) => {

@@ -88,6 +88,8 @@ export interface NonResponder {
   reminders: number;
   optedOut: boolean;
   opened: boolean;
+  /** the error of the invitation's latest message, if it has one */
+  lastError: string | null;
 }
 
 /** Which non-responders a page lists: all, or only those whose every message failed or bounced
@@ -124,7 +126,8 @@ export async function nonResponders(reader: Reader, surveyId: number, agencyId: 
             CASE IFNULL((SELECT ${BEST_DELIVERY_STATE} FROM messages m WHERE m.invitation_id = i.id), 0)
               WHEN 5 THEN 'delivered' WHEN 4 THEN 'sent' WHEN 3 THEN 'queued' WHEN 2 THEN 'bounced' WHEN 1 THEN 'failed' ELSE 'not_invited' END AS delivery,
             (SELECT COUNT(*) FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'reminder' AND m.state IN ('sent', 'delivered')) AS reminders,
-            i.opted_out_at IS NOT NULL AS optedOut, i.opened_at IS NOT NULL AS opened
+            i.opted_out_at IS NOT NULL AS optedOut, i.opened_at IS NOT NULL AS opened,
+            (SELECT m.last_error FROM messages m WHERE m.invitation_id = i.id ORDER BY m.updated_at DESC, m.id DESC LIMIT 1) AS lastError
        FROM shown s
        JOIN invitations i ON i.id = s.invitation_id
        JOIN respondents r ON r.id = i.respondent_id

@@ -237,6 +237,23 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     expect(none.text).toContain('Tidak ada undangan yang gagal atau ditolak');
   });
 
+  it('the liaison downloads the failed and bounced invitations with their errors and where to correct each; audited', async () => {
+    world.db.prepare(`UPDATE messages SET last_error = '550 5.1.1 mailbox unavailable' WHERE invitation_id = ?`).run(invitationOf('Dodi'));
+    const { agent } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    expect((await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200)).text).toContain('href="/staff/monitoring/SPI-TEST/agencies/PROV-A/undelivered.csv"');
+    const csv = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/undelivered.csv').expect(200).expect('Content-Type', /text\/csv/);
+    const correctAt = (name: string) => `http://integritas.test/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${respondentIdOf(name)}/contact`;
+    expect(csv.text.replace(/^\uFEFF/, '').trim().split(/\r?\n/)).toEqual([
+      'name,group,unit,email,phone,delivery,last_error,correct_at',
+      `Cici,Pegawai,,cici@example.id,,gagal,,${correctAt('Cici')}`,
+      `Dodi,Pegawai,,dodi@example.id,,ditolak,550 5.1.1 mailbox unavailable,${correctAt('Dodi')}`,
+    ]);
+    expect(world.db.prepare(`SELECT detail FROM audit_log WHERE action = 'monitoring.undelivered_export'`).pluck().all()).toEqual([JSON.stringify({ survey: 'SPI-TEST', agency: 'PROV-A', rows: 2 })]);
+    // not another agency's, and not for inspectors
+    await agent.get('/staff/monitoring/SPI-TEST/agencies/KOTA-B/undelivered.csv').expect(403);
+    await (await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1')).agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/undelivered.csv').expect(403);
+  });
+
   it('a long list of failed invitations pages with the filter kept in the pager\'s links', async () => {
     const names = Array.from({ length: 240 }, (_, index) => `Warga ${String(index).padStart(3, '0')}`);
     await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name,email\n' + names.map((name, index) => `KOTA-B,internal,${name},warga${index}@example.id`).join('\n') + '\n'));

@@ -242,6 +242,7 @@ export const en: Record<MessageKey, string> = {
   'monitor.show_all': "Everyone who has not answered",
   'monitor.show_undelivered': "Only those whose invitation failed or bounced",
   'monitor.none_undelivered': "No invitation failed or bounced among those who have not answered.",
+  'monitor.undelivered_export': "Download the invitations that failed or bounced (CSV), with their errors",
   'monitor.send_reminders': "Send reminders",
   'monitor.reminder_confirm_heading': "Send reminders for {agency}?",
   'monitor.reminder_count': "{count} respondents will get a reminder (invited, not answered, not opted out, last message at least {days} days ago; at most {max} reminders each).",

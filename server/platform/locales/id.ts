@@ -241,6 +241,7 @@ export const id = {
   'monitor.show_all': "Semua yang belum mengisi",
   'monitor.show_undelivered': "Hanya yang undangannya gagal atau ditolak",
   'monitor.none_undelivered': "Tidak ada undangan yang gagal atau ditolak di antara yang belum mengisi.",
+  'monitor.undelivered_export': "Unduh daftar undangan yang gagal atau ditolak (CSV), dengan kesalahannya",
   'monitor.send_reminders': "Kirim pengingat",
   'monitor.reminder_confirm_heading': "Kirim pengingat untuk {agency}?",
   'monitor.reminder_count': "{count} responden akan menerima pengingat (yang sudah diundang, belum mengisi, tidak berhenti berlangganan, dan pesan terakhirnya sedikitnya {days} hari lalu; paling banyak {max} pengingat per orang).",
