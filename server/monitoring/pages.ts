@@ -228,8 +228,9 @@ export function monitoringPages(
     response.redirect(303, `/staff/monitoring/${survey.code}/agencies/${agency.code}?queued=${queued}`);
   });
 
-  // Correcting the contact of a non-responder whose invitation failed or bounced, and sending it
-  // again: administrators and the agency's own liaison, while the survey is open.
+  // Changing the contact of a non-responder, and sending their invitation again if it reached no
+  // one or replacing its link if it may have (contactCorrection.ts: edit, resend, reissue).
+  // Administrators and the agency's own liaison, while the survey is open; reissue is administrators' only.
   const contactPath = '/staff/monitoring/:survey/agencies/:code/respondents/:respondent/contact';
   const contactTarget = (request: Request, response: Response) => {
     const { survey, agency } = agencyFor(request, response);
