@@ -145,6 +145,9 @@ export function cancelPendingMessages(db: Db, invitationId: number, reason: stri
  * code), not every message of the database: the CTE's parameters come first, in that order. */
 export type DeliveryScope = 'survey' | 'agency' | 'agencyCode';
 
+/** The error of the latest message of invitation `i` (a scalar subquery), for staff correcting its contact. */
+export const LATEST_MESSAGE_ERROR = `(SELECT m.last_error FROM messages m WHERE m.invitation_id = i.id ORDER BY m.updated_at DESC, m.id DESC LIMIT 1)`;
+
 /** The best state among messages `m` (an aggregate), on the scale above. */
 export const BEST_DELIVERY_STATE = `MAX(CASE m.state WHEN 'delivered' THEN 5 WHEN 'sent' THEN 4 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3
                           WHEN 'bounced' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END)`;

@@ -1,4 +1,5 @@
 import { statement, type Db } from '../platform/db.js';
+import { LATEST_MESSAGE_ERROR } from './outboxStore.js';
 
 export type InvitationStatus = 'new' | 'opened' | 'in_progress' | 'completed';
 
@@ -110,7 +111,7 @@ export function findContactRecord(db: Db, surveyId: number, agencyId: number, re
             i.opted_out_at IS NOT NULL AS optedOut,
             EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id) AS messaged,
             i.opened_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('sending', 'sent', 'delivered')) AS linkSeen,
-            (SELECT m.last_error FROM messages m WHERE m.invitation_id = i.id ORDER BY m.updated_at DESC, m.id DESC LIMIT 1) AS lastError
+            ${LATEST_MESSAGE_ERROR} AS lastError
        FROM respondents r JOIN invitations i ON i.respondent_id = r.id
       WHERE r.id = ? AND r.survey_id = ? AND r.agency_id = ?`,
   ).get(respondentId, surveyId, agencyId) as (Omit<ContactRecord, 'optedOut' | 'messaged' | 'linkSeen'> & { optedOut: number; messaged: number; linkSeen: number }) | undefined;

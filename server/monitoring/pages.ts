@@ -232,14 +232,14 @@ export function monitoringPages(
   // one or replacing its link if it may have (contactCorrection.ts: edit, resend, reissue).
   // Administrators and the agency's own liaison, while the survey is open; reissue is administrators' only.
   const contactPath = '/staff/monitoring/:survey/agencies/:code/respondents/:respondent/contact';
+  /** The survey (checked for this staff member's agency) and the respondent the address names. */
   const contactTarget = (request: Request, response: Response) => {
     const { survey, agency } = agencyFor(request, response);
-    return { surveyCode: survey.code, agencyCode: agency.code, respondentId: z.coerce.number().int().positive().catch(0).parse(request.params.respondent) };
+    return { survey, target: { surveyCode: survey.code, agencyCode: agency.code, respondentId: z.coerce.number().int().positive().catch(0).parse(request.params.respondent) } };
   };
-  const renderContact = (request: Request, response: Response, status: number, target: ReturnType<typeof contactTarget>, form?: { email: string; phone: string; errors: { field: string; message: string }[] }) => {
+  const renderContact = (request: Request, response: Response, status: number, { survey, target }: ReturnType<typeof contactTarget>, form?: { email: string; phone: string; errors: { field: string; message: string }[] }) => {
     const { t, language } = staffTranslator(request, response);
     const record = contactFor(db, target);
-    const survey = surveyFor(request);
     response.status(status).render('monitoring/contact', {
       t,
       language,
@@ -260,7 +260,8 @@ export function monitoringPages(
 
   const contactForm = z.object({ email: z.string().max(300).catch(''), phone: z.string().max(60).catch(''), confirm: z.literal('yes').optional().catch(undefined) });
   router.post(contactPath, allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
-    const target = contactTarget(request, response);
+    const subject = contactTarget(request, response);
+    const { target } = subject;
     const typed = contactForm.parse(request.body ?? {});
     const staff = currentStaff(response)!;
     try {
@@ -269,7 +270,7 @@ export function monitoringPages(
       appendAudit(db, { at: clock.now().toISOString(), actor: staff.email, action: 'respondent.contact_corrected', detail: { survey: target.surveyCode, agency: target.agencyCode, respondent: target.respondentId, channel, linkReplaced: mode === 'reissue' } });
       response.redirect(303, `/staff/monitoring/${target.surveyCode}/agencies/${target.agencyCode}?${channel ? `resent=${channel}` : 'saved=contact'}`);
     } catch (error) {
-      if (error instanceof ValidationError) return renderContact(request, response, 422, target, { ...typed, errors: error.problems });
+      if (error instanceof ValidationError) return renderContact(request, response, 422, subject, { ...typed, errors: error.problems });
       throw error;
     }
   });

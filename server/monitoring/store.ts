@@ -1,4 +1,4 @@
-import { BEST_DELIVERY_STATE, deliveryStateCte } from '../invitations/outboxStore.js';
+import { BEST_DELIVERY_STATE, deliveryStateCte, LATEST_MESSAGE_ERROR } from '../invitations/outboxStore.js';
 import type { Reader } from '../platform/readerThread.js';
 
 /** Counts for the monitoring dashboard, from invitations and messages only: never from answers. */
@@ -127,7 +127,7 @@ export async function nonResponders(reader: Reader, surveyId: number, agencyId: 
               WHEN 5 THEN 'delivered' WHEN 4 THEN 'sent' WHEN 3 THEN 'queued' WHEN 2 THEN 'bounced' WHEN 1 THEN 'failed' ELSE 'not_invited' END AS delivery,
             (SELECT COUNT(*) FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'reminder' AND m.state IN ('sent', 'delivered')) AS reminders,
             i.opted_out_at IS NOT NULL AS optedOut, i.opened_at IS NOT NULL AS opened,
-            (SELECT m.last_error FROM messages m WHERE m.invitation_id = i.id ORDER BY m.updated_at DESC, m.id DESC LIMIT 1) AS lastError
+            ${LATEST_MESSAGE_ERROR} AS lastError
        FROM shown s
        JOIN invitations i ON i.id = s.invitation_id
        JOIN respondents r ON r.id = i.respondent_id
