@@ -30,6 +30,13 @@ export function correctionMode(record: Pick<ContactRecord, 'status' | 'optedOut'
   return record.messaged ? 'resend' : 'edit';
 }
 
+/** Which channel a corrected contact's invitation goes on (sending.ts, automaticChannel), and what
+ * a replaced link's token is derived with. */
+export interface CorrectionSettings {
+  whatsappConfigured: boolean;
+  secretKey: Buffer;
+}
+
 export interface ContactTarget {
   surveyCode: string;
   agencyCode: string;
@@ -45,8 +52,9 @@ export function contactFor(db: Db, target: ContactTarget): ContactRecord & { sur
   return { ...record, surveyId: survey.id, agencyId: agency.id };
 }
 
-/** The email and phone typed in a form ('' for none), checked as an import checks them. */
-function checkedContact(db: Db, record: ContactRecord & { surveyId: number; agencyId: number }, agencyCode: string, typed: { email: string; phone: string }) {
+/** The email and phone to store ('' typed for none), checked as an import checks them; each
+ * problem names its field. Also used for a file of corrections (contactUpload.ts). */
+export function checkedContact(db: Db, respondent: { id: number; surveyId: number; agencyId: number }, agencyCode: string, typed: { email: string; phone: string }) {
   const problems: FieldProblem[] = [];
   let email: string | null = null;
   let phone: string | null = null;
@@ -63,10 +71,30 @@ function checkedContact(db: Db, record: ContactRecord & { surveyId: number; agen
     else problems.push({ field: 'phone', message: checked.reason });
   }
   if (emailTyped === '' && phoneTyped === '') problems.push({ field: 'email', message: 'an email or a phone number is required' });
-  const respondent = { id: record.respondentId, surveyId: record.surveyId, agencyId: record.agencyId };
   if (email !== null && contactTakenByAnother(db, respondent, 'email', email)) problems.push({ field: 'email', message: `this email is already registered for ${agencyCode} in this survey` });
   if (phone !== null && contactTakenByAnother(db, respondent, 'phone', phone)) problems.push({ field: 'phone', message: `this phone is already registered for ${agencyCode} in this survey` });
   return { email, phone, problems };
+}
+
+/** Stores a checked contact and, unless no message was ever queued (`edit`), queues the
+ * invitation again on the channel it gives, with a new link for a `reissue`. Returns that
+ * channel. The caller holds the transaction. */
+export function applyCorrection(
+  db: Db,
+  now: Date,
+  record: Pick<ContactRecord, 'respondentId' | 'invitationId'>,
+  mode: CorrectionMode,
+  contact: { email: string | null; phone: string | null },
+  settings: CorrectionSettings,
+): Channel | null {
+  updateRespondentContact(db, record.respondentId, contact);
+  if (mode === 'edit') return null;
+  if (mode === 'reissue') reissueInvitationToken(db, record.invitationId, invitationTokenMinter(settings.secretKey)());
+  // what still waits may be for a channel the corrected contact no longer has, or carry the old link
+  cancelPendingMessages(db, record.invitationId, 'contact corrected', now.toISOString());
+  const channel = automaticChannel(contact, settings.whatsappConfigured)!; // one of them is set
+  requeueInvitationMessage(db, record.invitationId, channel, now.getTime(), now.toISOString());
+  return channel;
 }
 
 /** Stores the corrected email and phone and queues the invitation again on the channel they
@@ -77,24 +105,17 @@ export function correctContact(
   clock: Clock,
   target: ContactTarget,
   request: { email: string; phone: string; confirmed: boolean; administrator: boolean },
-  settings: { whatsappConfigured: boolean; secretKey: Buffer },
+  settings: CorrectionSettings,
 ): { channel: Channel | null; mode: CorrectionMode } {
   return db.transaction(() => {
     const record = contactFor(db, target);
     const mode = correctionMode(record);
     if (mode === null) throw new ConflictError('Only the contact of someone who has not answered or opted out can be corrected.', 'not_correctable');
     if (mode === 'reissue' && !request.administrator) throw new ConflictError('Only an administrator can replace a link that may have been seen.', 'administrators_only');
-    const { email, phone, problems } = checkedContact(db, record, target.agencyCode, request);
+    const respondent = { id: record.respondentId, surveyId: record.surveyId, agencyId: record.agencyId };
+    const { email, phone, problems } = checkedContact(db, respondent, target.agencyCode, request);
     if (mode === 'reissue' && !request.confirmed) problems.push({ field: 'confirm', message: 'confirm that the old link stops working and unsent answers are deleted' });
     if (problems.length > 0) throw new ValidationError('The contact was not changed.', problems);
-    const now = clock.now();
-    updateRespondentContact(db, record.respondentId, { email, phone });
-    if (mode === 'edit') return { channel: null, mode };
-    if (mode === 'reissue') reissueInvitationToken(db, record.invitationId, invitationTokenMinter(settings.secretKey)());
-    // what still waits may be for a channel the corrected contact no longer has, or carry the old link
-    cancelPendingMessages(db, record.invitationId, 'contact corrected', now.toISOString());
-    const channel = automaticChannel({ email, phone }, settings.whatsappConfigured)!; // one of them is set
-    requeueInvitationMessage(db, record.invitationId, channel, now.getTime(), now.toISOString());
-    return { channel, mode };
+    return { channel: applyCorrection(db, clock.now(), record, mode, { email, phone }, settings), mode };
   }).immediate();
 }

@@ -5,16 +5,19 @@ import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import type { Reader } from '../platform/readerThread.js';
-import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { InputError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { dateFormat, formatPercent } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
+import { formatProblem, PROBLEMS_SHOWN, problemsToShow } from '../platform/tabular.js';
+import { requireFile } from '../platform/upload.js';
 import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
 import { contactFor, correctContact, correctionMode } from '../invitations/contactCorrection.js';
+import { correctContactsFromFile, type ContactUploadReport } from '../invitations/contactUpload.js';
 import { queueReminders } from '../invitations/sending.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
-import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf } from '../staff/http.js';
+import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
 import { appendAudit } from '../staff/store.js';
 import { localize } from '../surveys/localize.js';
 import { requireSurvey } from '../surveys/service.js';
@@ -203,10 +206,11 @@ export function monitoringPages(
     const rows = await nonResponders(reader, survey.id, agency.id, { limit: -1, offset: 0 }, 'undelivered');
     appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'monitoring.undelivered_export', detail: { survey: survey.code, agency: agency.code, rows: rows.length } });
     response.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="undelivered-${survey.code}-${agency.code}.csv"`);
-    response.write('\uFEFF' + csvLine(['name', 'group', 'unit', 'email', 'phone', 'delivery', 'last_error', 'correct_at']));
+    // respondent_id first: the column a file of corrected contacts is read by (contactUpload.ts)
+    response.write('\uFEFF' + csvLine(['respondent_id', 'name', 'group', 'unit', 'email', 'phone', 'delivery', 'last_error', 'correct_at']));
     for (const row of rows) {
       const group = localize(survey.definition.groups[row.group]?.title, language) || row.group;
-      response.write(csvLine([row.name, group, row.unit, row.email, row.phone, t(`monitor.delivery.${row.delivery as 'failed' | 'bounced'}`), row.lastError, `${compose.publicUrl}/staff/monitoring/${survey.code}/agencies/${agency.code}/respondents/${row.respondentId}/contact`]));
+      response.write(csvLine([row.respondentId, row.name, group, row.unit, row.email, row.phone, t(`monitor.delivery.${row.delivery as 'failed' | 'bounced'}`), row.lastError, `${compose.publicUrl}/staff/monitoring/${survey.code}/agencies/${agency.code}/respondents/${row.respondentId}/contact`]));
     }
     response.end();
   });
@@ -271,6 +275,47 @@ export function monitoringPages(
       response.redirect(303, `/staff/monitoring/${target.surveyCode}/agencies/${target.agencyCode}?${channel ? `resent=${channel}` : 'saved=contact'}`);
     } catch (error) {
       if (error instanceof ValidationError) return renderContact(request, response, 422, subject, { ...typed, errors: error.problems });
+      throw error;
+    }
+  });
+
+  // The undelivered list back, corrected in a spreadsheet: every row a correction form would
+  // make, at once (contactUpload.ts). Same people as the forms; links that may have been seen are
+  // left to the forms, where replacing one is confirmed.
+  const contactsPath = '/staff/monitoring/:survey/agencies/:code/contacts';
+  const renderContactsUpload = (request: Request, response: Response, status: number, outcome: { report?: ContactUploadReport; refused?: string } = {}) => {
+    const { survey, agency } = agencyFor(request, response);
+    const { t, language } = staffTranslator(request, response);
+    response.status(status).render('monitoring/contacts', {
+      t,
+      language,
+      staff: currentStaff(response)!,
+      survey,
+      agency,
+      report: outcome.report ?? null,
+      errors: outcome.report ? problemsToShow(outcome.report.errors, PROBLEMS_SHOWN) : null,
+      refused: outcome.refused ?? null,
+      formatProblem,
+      scripts: ['upload.js'],
+    });
+  };
+
+  router.get(contactsPath, allow('administrator', 'liaison'), (request: Request, response: Response) => renderContactsUpload(request, response, 200));
+
+  router.post(contactsPath, allow('administrator', 'liaison'), async (request: Request, response: Response) => {
+    const { survey, agency } = agencyFor(request, response);
+    const upload = await readStaffUpload(request, response);
+    try {
+      const report = await correctContactsFromFile(db, clock, { surveyCode: survey.code, agencyCode: agency.code }, requireFile(upload), settings);
+      appendAudit(db, {
+        at: clock.now().toISOString(),
+        actor: currentStaff(response)!.email,
+        action: 'respondent.contacts_uploaded',
+        detail: { survey: survey.code, agency: agency.code, file: upload.fileName, rows: report.rows, resent: report.resent, saved: report.saved, unchanged: report.unchanged, rejected: report.rejected, respondents: report.correctedRespondents },
+      });
+      renderContactsUpload(request, response, 200, { report });
+    } catch (error) {
+      if (error instanceof InputError) return renderContactsUpload(request, response, 422, { refused: error.message });
       throw error;
     }
   });

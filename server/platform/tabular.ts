@@ -145,6 +145,9 @@ export interface ImportReport {
   warnings: string[];
 }
 
+/** How many problems of an import report a page lists; the rest are counted per column. */
+export const PROBLEMS_SHOWN = 200;
+
 /** At most `limit` problems to show on a page, with how many more there are per column: a national
  * file with one systematic mistake has a problem on every one of its 100,000 lines, and listing them
  * all made a page of megabytes that says no more than the counts do. */

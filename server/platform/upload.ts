@@ -45,3 +45,9 @@ export function readUpload(request: Request, maxBytes = MAX_UPLOAD_BYTES): Promi
     request.pipe(parser);
   });
 }
+
+/** The uploaded file's bytes, or a clear refusal when none was chosen. */
+export function requireFile(upload: Upload): Buffer {
+  if (!upload.content || upload.content.length === 0) throw new InputError('Choose a file to upload.');
+  return upload.content;
+}

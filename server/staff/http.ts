@@ -3,6 +3,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError } from '../platform/errors.js';
 import { translator, type Translate } from '../platform/i18n.js';
+import { readUpload, type Upload } from '../platform/upload.js';
 import { hashSessionId } from './service.js';
 import { findSession, setStaffLanguage, type StaffRole, type StaffUser } from './store.js';
 
@@ -87,4 +88,12 @@ export function verifyCsrf(request: Request, response: Response, next: NextFunct
   const sent = (request.body as Record<string, unknown> | undefined)?._csrf ?? request.get('X-CSRF-Token');
   if (!staff || typeof sent !== 'string' || sent !== staff.csrfToken) return next(new ForbiddenError('The form has expired. Reload the page and try again.'));
   next();
+}
+
+/** A staff form's multipart upload, read, with its CSRF token checked: such a body is only parsed
+ * inside the route, so verifyCsrf cannot see it. */
+export async function readStaffUpload(request: Request, response: Response): Promise<Upload> {
+  const upload = await readUpload(request);
+  if (upload.fields._csrf !== currentStaff(response)!.csrfToken) throw new ForbiddenError('The form has expired. Reload the page and try again.');
+  return upload;
 }

@@ -7,13 +7,10 @@ import { queueInvitations } from '../invitations/sending.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError, InputError, ValidationError } from '../platform/errors.js';
-import { formatProblem, problemsToShow, type ImportReport } from '../platform/tabular.js';
-
-// the first problems of an import report; the rest are counted per column
-const PROBLEMS_SHOWN = 200;
-import { readUpload, type Upload } from '../platform/upload.js';
+import { formatProblem, PROBLEMS_SHOWN, problemsToShow, type ImportReport } from '../platform/tabular.js';
+import { requireFile } from '../platform/upload.js';
 import { importRespondents } from '../respondents/service.js';
-import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf, type SignedInStaff } from '../staff/http.js';
+import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf, type SignedInStaff } from '../staff/http.js';
 import { appendAudit } from '../staff/store.js';
 import { localize } from './localize.js';
 import type { SurveyRecord } from './store.js';
@@ -27,15 +24,6 @@ export interface ManageSettings {
   secretKey: Buffer;
   compose: ComposeSettings;
   whatsappConfigured: boolean;
-}
-
-function checkUploadCsrf(response: Response, upload: Upload): void {
-  if (upload.fields._csrf !== currentStaff(response)!.csrfToken) throw new ForbiddenError('The form has expired. Reload the page and try again.');
-}
-
-function requireFile(upload: Upload): Buffer {
-  if (!upload.content || upload.content.length === 0) throw new InputError('Choose a file to upload.');
-  return upload.content;
 }
 
 /** The path segment that stands for "a survey not loaded yet". Survey codes are 2–40 characters of
@@ -87,8 +75,7 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
   });
 
   router.post('/staff/surveys/:survey/definition', allow('administrator'), async (request: Request, response: Response) => {
-    const upload = await readUpload(request);
-    checkUploadCsrf(response, upload);
+    const upload = await readStaffUpload(request, response);
     try {
       const { survey, outcome } = loadSurveyDefinition(db, clock, parseDefinitionText(requireFile(upload).toString('utf8')));
       audit(currentStaff(response)!, 'survey.load', { survey: survey.code, outcome, version: survey.version });
@@ -113,8 +100,7 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
   /** An uploaded import: the CSRF token, the file, the report or the reason it was refused whole. */
   async function handleImport(request: Request, response: Response, run: (survey: SurveyRecord, content: Buffer, fileName: string | null) => Promise<void>): Promise<void> {
     const survey = requireSurvey(db, String(request.params.survey));
-    const upload = await readUpload(request);
-    checkUploadCsrf(response, upload);
+    const upload = await readStaffUpload(request, response);
     try {
       await run(survey, requireFile(upload), upload.fileName);
     } catch (error) {

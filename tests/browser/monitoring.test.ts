@@ -138,6 +138,24 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     await context.close();
   });
 
+  it('uploads corrected contacts from a phone and shows the per-row report; axe clean', async () => {
+    world.db.prepare(`UPDATE messages SET state = 'failed' WHERE invitation_id = (SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE r.name = 'Dodi')`).run();
+    const dodi = world.db.prepare(`SELECT id FROM respondents WHERE name = 'Dodi'`).pluck().get() as number;
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await openSignedIn(page, '/staff/monitoring/SPI-TEST/agencies/PROV-A', /\/agencies\/PROV-A$/);
+    await page.getByRole('link', { name: 'Unggah kontak yang sudah diperbaiki (CSV atau XLSX)' }).click();
+    await page.getByRole('heading', { name: /Unggah kontak yang diperbaiki/ }).waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByLabel('Berkas').setInputFiles({ name: 'kontak.csv', mimeType: 'text/csv', buffer: Buffer.from(`respondent_id;email;phone\n${dodi};dodi.benar@example.id;\n999999;x@example.id;\n`) });
+    await page.getByRole('button', { name: 'Unggah dan kirim ulang undangan' }).click();
+    await page.getByRole('status').filter({ hasText: '2 baris dibaca: 1 undangan dikirim ulang' }).waitFor();
+    expect(await page.getByText('line 3, column respondent_id: no respondent 999999 in PROV-A for this survey').count()).toBe(1);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(world.db.prepare(`SELECT email FROM respondents WHERE id = ?`).pluck().get(dodi)).toBe('dodi.benar@example.id');
+    await context.close();
+  });
+
   it('replacing a sent link asks for a labelled confirmation first; axe clean', async () => {
     const context = await phoneContext(browser);
     const page = await context.newPage();

@@ -244,9 +244,9 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     const csv = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/undelivered.csv').expect(200).expect('Content-Type', /text\/csv/);
     const correctAt = (name: string) => `http://integritas.test/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${respondentIdOf(name)}/contact`;
     expect(csv.text.replace(/^\uFEFF/, '').trim().split(/\r?\n/)).toEqual([
-      'name,group,unit,email,phone,delivery,last_error,correct_at',
-      `Cici,Pegawai,,cici@example.id,,gagal,,${correctAt('Cici')}`,
-      `Dodi,Pegawai,,dodi@example.id,,ditolak,550 5.1.1 mailbox unavailable,${correctAt('Dodi')}`,
+      'respondent_id,name,group,unit,email,phone,delivery,last_error,correct_at',
+      `${respondentIdOf('Cici')},Cici,Pegawai,,cici@example.id,,gagal,,${correctAt('Cici')}`,
+      `${respondentIdOf('Dodi')},Dodi,Pegawai,,dodi@example.id,,ditolak,550 5.1.1 mailbox unavailable,${correctAt('Dodi')}`,
     ]);
     expect(world.db.prepare(`SELECT detail FROM audit_log WHERE action = 'monitoring.undelivered_export'`).pluck().all()).toEqual([JSON.stringify({ survey: 'SPI-TEST', agency: 'PROV-A', rows: 2 })]);
     // not another agency's, and not for inspectors
@@ -342,6 +342,129 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     world.db.prepare(`UPDATE surveys SET status = 'closed'`).run();
     await agent.post(contactPath('Dodi')).type('form').send({ _csrf: csrf, email: 'dodi.baru@example.id' }).expect(422);
     expect(contactOf('Dodi')).toEqual({ email: 'dodi@example.id', phone: null });
+  });
+});
+
+describe('uploading the undelivered list back with corrected contacts', () => {
+  const respondentIdOf = (name: string) => world.db.prepare(`SELECT id FROM respondents WHERE name = ?`).pluck().get(name) as number;
+  const contactOf = (name: string) => world.db.prepare(`SELECT email, phone FROM respondents WHERE name = ?`).get(name);
+  const messagesOf = (name: string) => world.db.prepare(`SELECT channel, state FROM messages WHERE invitation_id = ? ORDER BY id`).all(invitationOf(name));
+  const uploadPath = '/staff/monitoring/SPI-TEST/agencies/PROV-A/contacts';
+  const everything = () => ({
+    respondents: world.db.prepare(`SELECT id, email, phone FROM respondents ORDER BY id`).all(),
+    messages: world.db.prepare(`SELECT * FROM messages ORDER BY id`).all(),
+    invitations: world.db.prepare(`SELECT * FROM invitations ORDER BY id`).all(),
+  });
+
+  it('the liaison corrects the downloaded list in a spreadsheet and uploads it: each invitation goes again to its new contact, once however often the file is sent', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    expect((await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200)).text).toContain(`href="${uploadPath}"`);
+    const form = await agent.get(uploadPath).expect(200);
+    expect(form.text).toContain('enctype="multipart/form-data" data-upload');
+    expect(form.text).toContain('Jangan ubah kolom respondent_id');
+    const downloaded = (await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/undelivered.csv').expect(200)).text;
+    // in the spreadsheet: Cici gets a new email, Dodi a phone instead of the bounced email; saved with ';' as Indonesian Excel does
+    const corrected = downloaded
+      .replace('cici@example.id,', 'cici.benar@example.id,')
+      .replace('dodi@example.id,', ',0812-3456-7055')
+      .replace(/,(?=[^\n]*\n?)/g, ';');
+    const uploaded = await agent.post(uploadPath).field('_csrf', csrf).attach('file', Buffer.from(corrected), 'undelivered.csv').expect(200);
+    expect(uploaded.text).toContain('2 baris dibaca: 2 undangan dikirim ulang, 0 kontak disimpan (undangannya belum pernah dikirim), 0 tidak berubah, 0 ditolak.');
+    expect(contactOf('Cici')).toEqual({ email: 'cici.benar@example.id', phone: null });
+    expect(contactOf('Dodi')).toEqual({ email: null, phone: '+6281234567055' });
+    // Cici's failed email is queued afresh; Dodi's bounced email stays as it was, a WhatsApp message beside it
+    expect(messagesOf('Cici')).toEqual([{ channel: 'email', state: 'queued' }]);
+    expect(messagesOf('Dodi')).toEqual([
+      { channel: 'email', state: 'bounced' },
+      { channel: 'whatsapp', state: 'queued' },
+    ]);
+    const before = everything();
+    const again = await agent.post(uploadPath).field('_csrf', csrf).attach('file', Buffer.from(corrected), 'undelivered.csv').expect(200);
+    expect(again.text).toContain('2 baris dibaca: 0 undangan dikirim ulang, 0 kontak disimpan (undangannya belum pernah dikirim), 2 tidak berubah, 0 ditolak.');
+    expect(everything()).toEqual(before);
+    const audit = world.db.prepare(`SELECT actor, detail FROM audit_log WHERE action = 'respondent.contacts_uploaded' ORDER BY id`).all() as { actor: string; detail: string }[];
+    expect(audit.map((entry) => ({ actor: entry.actor, detail: JSON.parse(entry.detail) as unknown }))).toEqual([
+      { actor: 'prov@example.id', detail: { survey: 'SPI-TEST', agency: 'PROV-A', file: 'undelivered.csv', rows: 2, resent: 2, saved: 0, unchanged: 0, rejected: 0, respondents: [respondentIdOf('Cici'), respondentIdOf('Dodi')] } },
+      { actor: 'prov@example.id', detail: { survey: 'SPI-TEST', agency: 'PROV-A', file: 'undelivered.csv', rows: 2, resent: 0, saved: 0, unchanged: 2, rejected: 0, respondents: [] } },
+    ]);
+  });
+
+  it('reports each bad row by line and column and stores the good ones; a link that may have been seen is left to its own form, for administrators too', async () => {
+    await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name,email\nPROV-A,internal,Hadi,hadi@example.id\n'));
+    setMessage('Hadi', 'failed');
+    const { agent, csrf } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    const id = respondentIdOf;
+    const file = [
+      'Respondent_ID,name,email,phone',
+      `${id('Ani')},Ani,ani.baru@example.id,`, // 2: answered
+      `${id('Budi')},Budi,budi.baru@example.id,`, // 3: sent and opened
+      `${id('Eka')},Eka,eka.baru@example.id,`, // 4: opted out
+      `${id('Gita')},Gita,gita.baru@example.id,`, // 5: KOTA-B's
+      '999999,Siapa,siapa@example.id,', // 6
+      'abc,Siapa,siapa@example.id,', // 7
+      ',Siapa,siapa@example.id,', // 8
+      `${id('Fajar')},Fajar,fajar@example.id,`, // 9: never messaged: stored only
+      `${id('Fajar')},Fajar,fajar.lagi@example.id,`, // 10: twice
+      `${id('Cici')},Cici,FAJAR@example.id,`, // 11: the email line 9 just gave Fajar
+      `${id('Dodi')},Dodi,bukan-email,12`, // 12: both wrong
+      `${id('Dodi')},Dodi,dodi.baru@example.id,`, // 13: a second row, even after a refused first
+      `${id('Hadi')},Hadi,ani@example.id,`, // 14: Ani's
+    ].join('\n');
+    const report = await agent.post(uploadPath).field('_csrf', csrf).attach('file', Buffer.from(file), 'koreksi.csv').expect(200);
+    const problems = [...report.text.matchAll(/<li>(line \d+, column [^<]+)<\/li>/g)].map((match) => match[1]!.replaceAll('&#39;', "'").replaceAll('&#34;', '"'));
+    expect(problems).toEqual([
+      'line 2, column respondent_id: has answered or opted out: their contact is no longer used',
+      "line 3, column respondent_id: the invitation may already have been seen: replace its link on the respondent's own contact form",
+      'line 4, column respondent_id: has answered or opted out: their contact is no longer used',
+      `line 5, column respondent_id: no respondent ${id('Gita')} in PROV-A for this survey`,
+      'line 6, column respondent_id: no respondent 999999 in PROV-A for this survey',
+      'line 7, column respondent_id: "abc" is not a respondent number',
+      'line 8, column respondent_id: is required (the first column of the undelivered list)',
+      'line 10, column respondent_id: same respondent as line 9',
+      'line 11, column email: same email as line 9',
+      'line 12, column email: "bukan-email" is not a valid email address',
+      expect.stringMatching(/^line 12, column phone: /),
+      'line 13, column respondent_id: same respondent as line 12',
+      'line 14, column email: this email is already registered for PROV-A in this survey',
+    ]);
+    expect(report.text).toContain('13 baris dibaca: 0 undangan dikirim ulang, 1 kontak disimpan (undangannya belum pernah dikirim), 0 tidak berubah, 12 ditolak.');
+    expect(contactOf('Fajar')).toEqual({ email: 'fajar@example.id', phone: null });
+    expect(messagesOf('Fajar')).toEqual([]);
+    for (const [name, contact] of [['Ani', { email: 'ani@example.id', phone: null }], ['Budi', { email: 'budi@example.id', phone: '+6281234567001' }], ['Cici', { email: 'cici@example.id', phone: null }], ['Dodi', { email: 'dodi@example.id', phone: null }], ['Hadi', { email: 'hadi@example.id', phone: null }]] as const) {
+      expect(contactOf(name)).toEqual(contact);
+    }
+    expect(messagesOf('Dodi')).toEqual([{ channel: 'email', state: 'bounced' }]);
+  });
+
+  it('a column the file lacks keeps what is stored', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    await agent.post(uploadPath).field('_csrf', csrf).attach('file', Buffer.from(`respondent_id,phone\n${respondentIdOf('Cici')},+62 812 3456 7066\n`), 'telepon.csv').expect(200);
+    expect(contactOf('Cici')).toEqual({ email: 'cici@example.id', phone: '+6281234567066' });
+  });
+
+  it('a file it cannot use is refused whole with one message, and nothing changes; only the agency\'s own staff, while the survey is open', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    const before = everything();
+    const good = Buffer.from(`respondent_id,email\n${respondentIdOf('Cici')},cici.benar@example.id\n`);
+    const refusedWith = async (content: Buffer | null, expected: string) => {
+      const posting = agent.post(uploadPath).field('_csrf', csrf);
+      const response = await (content ? posting.attach('file', content, 'x.csv') : posting).expect(422);
+      expect(response.text).toContain('Berkas ditolak seluruhnya; tidak ada kontak yang diubah.');
+      expect(response.text).toContain(expected);
+    };
+    await refusedWith(Buffer.from('name,email\nCici,cici.benar@example.id\n'), 'The file lacks the required column(s): respondent_id');
+    await refusedWith(Buffer.from(`respondent_id,name\n${respondentIdOf('Cici')},Cici\n`), 'The file needs an &#34;email&#34; column, a &#34;phone&#34; column, or both.');
+    await refusedWith(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), 'not a readable CSV or XLSX file');
+    await refusedWith(null, 'Choose a file to upload.');
+    await agent.post(uploadPath).field('_csrf', 'forged').attach('file', good, 'x.csv').expect(403);
+    await agent.post('/staff/monitoring/SPI-TEST/agencies/KOTA-B/contacts').field('_csrf', csrf).attach('file', good, 'x.csv').expect(403);
+    const inspector = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
+    await inspector.agent.get(uploadPath).expect(403);
+    await inspector.agent.post(uploadPath).field('_csrf', inspector.csrf).attach('file', good, 'x.csv').expect(403);
+    world.db.prepare(`UPDATE surveys SET status = 'closed'`).run();
+    expect((await agent.get(uploadPath).expect(200)).text).toContain('Survei ini tidak sedang dibuka');
+    await refusedWith(good, 'Survey SPI-TEST is closed: messages are only sent while it is open.');
+    expect(everything()).toEqual(before);
   });
 });
 
