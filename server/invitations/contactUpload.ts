@@ -1,8 +1,9 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { findAgencyByCode } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { InputError, NotFoundError } from '../platform/errors.js';
-import { readTable, requireColumns, type RowProblem } from '../platform/tabular.js';
+import { readTable, requireColumns, type RowProblem, type TableRow } from '../platform/tabular.js';
 import { applyCorrection, checkedContact, correctionMode, type CorrectionSettings } from './contactCorrection.js';
 import { requireOpenForSending } from './sending.js';
 import { findContactRecord } from './store.js';
@@ -18,7 +19,10 @@ import { findContactRecord } from './store.js';
  * - A row whose link may have been seen (`reissue`) is refused, for administrators too: replacing
  *   a link deletes a draft and is confirmed one respondent at a time, on that respondent's form.
  * - As in every import (interfaces.md §1), good rows are stored and bad rows reported by line and
- *   column; the whole file is one transaction, so an error mid-way leaves nothing half-done. */
+ *   column. Rows are applied in transactions of ROWS_PER_TURN, with a turn of the event loop in
+ *   between, so that respondents are still answered meanwhile (20,000 rows take a second or two). A
+ *   row is whole or not at all, and should the upload stop half-way, sending the file again
+ *   finishes it: the rows already applied are unchanged now. */
 
 export interface ContactUploadReport {
   rows: number;
@@ -34,6 +38,10 @@ export interface ContactUploadReport {
 }
 
 const RESPONDENT_ID = /^[1-9][0-9]{0,14}$/;
+
+/** Rows applied in one transaction, between two turns of the event loop: 20–50 ms in a national
+ * round's database (P3 in BENCHMARKS.md). */
+const ROWS_PER_TURN = 250;
 
 export async function correctContactsFromFile(
   db: Db,
@@ -52,13 +60,13 @@ export async function correctContactsFromFile(
   if (!hasEmail && !hasPhone) throw new InputError('The file needs an "email" column, a "phone" column, or both.');
 
   const report: ContactUploadReport = { rows: table.rows.length, resent: 0, saved: 0, unchanged: 0, rejected: 0, errors: [], correctedRespondents: [] };
-  db.transaction(() => {
+  const lineOfRespondent = new Map<number, number>();
+  // a contact this file gives to one respondent, and where: a second row giving it to another
+  // is told which line, rather than only "already registered"
+  const lineOfNewContact = new Map<string, number>();
+  const applyRows = db.transaction((rows: TableRow[]) => {
     const now = clock.now();
-    const lineOfRespondent = new Map<number, number>();
-    // a contact this file gives to one respondent, and where: a second row giving it to another
-    // is told which line, rather than only "already registered"
-    const lineOfNewContact = new Map<string, number>();
-    for (const row of table.rows) {
+    for (const row of rows) {
       const refuse = (column: string, message: string) => {
         report.errors.push({ line: row.line, column, message });
         report.rejected++;
@@ -115,6 +123,10 @@ export async function correctContactsFromFile(
       else report.resent++;
       report.correctedRespondents.push(respondentId);
     }
-  }).immediate();
+  });
+  for (let first = 0; first < table.rows.length; first += ROWS_PER_TURN) {
+    if (first > 0) await nextTurn();
+    applyRows.immediate(table.rows.slice(first, first + ROWS_PER_TURN));
+  }
   return report;
 }

@@ -4,6 +4,7 @@ import { submitQuestionnaire } from '../../server/answering/service.js';
 import { importAgencies } from '../../server/agencies/service.js';
 import { importRespondents } from '../../server/respondents/service.js';
 import { queueMessage } from '../../server/invitations/outboxStore.js';
+import { correctContactsFromFile } from '../../server/invitations/contactUpload.js';
 import { optOutInvitation } from '../../server/invitations/sending.js';
 import { sharedSurveyCounts } from '../../server/monitoring/sharedCounts.js';
 import { agencyGroupCounts } from '../../server/monitoring/store.js';
@@ -434,6 +435,23 @@ describe('uploading the undelivered list back with corrected contacts', () => {
       expect(contactOf(name)).toEqual(contact);
     }
     expect(messagesOf('Dodi')).toEqual([{ channel: 'email', state: 'bounced' }]);
+  });
+
+  it('a long file is applied 250 rows at a time, giving respondents a turn in between, and still finds a row repeated across them', async () => {
+    const names = Array.from({ length: 1500 }, (_, index) => `Warga ${index}`);
+    await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name,email\n' + names.map((name, index) => `PROV-A,internal,${name},warga${index}@example.id`).join('\n') + '\n'));
+    const now = world.clock.now();
+    for (const name of names) queueMessage(world.db, { invitationId: invitationOf(name), channel: 'email', kind: 'invitation' }, now.getTime(), now.toISOString());
+    world.db.prepare(`UPDATE messages SET state = 'bounced' WHERE state = 'queued'`).run();
+    const corrected = () => world.db.prepare(`SELECT COUNT(*) FROM respondents WHERE email LIKE '%@benar.example.id'`).pluck().get();
+    const rows = names.map((name, index) => `${respondentIdOf(name)},warga${index}@benar.example.id`);
+    const file = Buffer.from(['respondent_id,email', ...rows, rows[0]!.replace('@benar', '.lagi@benar')].join('\n'));
+    let correctedDuringUpload: unknown;
+    setImmediate(() => (correctedDuringUpload = corrected()));
+    const report = await correctContactsFromFile(world.db, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, file, { whatsappConfigured: false, secretKey: TEST_SECRET });
+    expect(correctedDuringUpload).toBe(250);
+    expect(corrected()).toBe(1500);
+    expect(report).toMatchObject({ rows: 1501, resent: 1500, rejected: 1, errors: [{ line: 1502, column: 'respondent_id', message: 'same respondent as line 2' }] });
   });
 
   it('a column the file lacks keeps what is stored', async () => {
