@@ -145,6 +145,12 @@ export function cancelPendingMessages(db: Db, invitationId: number, reason: stri
  * code), not every message of the database: the CTE's parameters come first, in that order. */
 export type DeliveryScope = 'survey' | 'agency' | 'agencyCode';
 
+/** Whether invitation `i` ever had a message, and whether its link may have been seen (a message
+ * left or is leaving, or the link was opened): what decides how its contact is corrected
+ * (contactCorrection.ts, correctionMode), the same on the list and on the form. */
+export const EVER_MESSAGED = `EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id)`;
+export const LINK_MAY_BE_SEEN = `(i.opened_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('sending', 'sent', 'delivered')))`;
+
 /** The error of the latest message of invitation `i` (a scalar subquery), for staff correcting its contact. */
 export const LATEST_MESSAGE_ERROR = `(SELECT m.last_error FROM messages m WHERE m.invitation_id = i.id ORDER BY m.updated_at DESC, m.id DESC LIMIT 1)`;
 

@@ -1,5 +1,5 @@
 import { statement, type Db } from '../platform/db.js';
-import { LATEST_MESSAGE_ERROR } from './outboxStore.js';
+import { EVER_MESSAGED, LATEST_MESSAGE_ERROR, LINK_MAY_BE_SEEN } from './outboxStore.js';
 
 export type InvitationStatus = 'new' | 'opened' | 'in_progress' | 'completed';
 
@@ -109,8 +109,7 @@ export function findContactRecord(db: Db, surveyId: number, agencyId: number, re
     db,
     `SELECT r.id AS respondentId, i.id AS invitationId, r.name, r.group_code AS groupCode, r.email, r.phone, i.status,
             i.opted_out_at IS NOT NULL AS optedOut,
-            EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id) AS messaged,
-            i.opened_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('sending', 'sent', 'delivered')) AS linkSeen,
+            ${EVER_MESSAGED} AS messaged, ${LINK_MAY_BE_SEEN} AS linkSeen,
             ${LATEST_MESSAGE_ERROR} AS lastError
        FROM respondents r JOIN invitations i ON i.respondent_id = r.id
       WHERE r.id = ? AND r.survey_id = ? AND r.agency_id = ?`,

@@ -176,12 +176,7 @@ export function monitoringPages(
       correctionOf: (person: NonResponder) => {
         const role = currentStaff(response)!.role;
         if (survey.status !== 'open' || role === 'inspector') return null;
-        const mode = correctionMode({
-          status: 'new',
-          optedOut: person.optedOut,
-          messaged: person.delivery !== 'not_invited',
-          linkSeen: person.opened || person.delivery === 'sent' || person.delivery === 'delivered',
-        });
+        const mode = correctionMode({ status: 'new', optedOut: person.optedOut, messaged: person.messaged, linkSeen: person.linkSeen });
         return mode === 'reissue' && role !== 'administrator' ? null : mode;
       },
       message:

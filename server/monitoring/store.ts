@@ -1,4 +1,4 @@
-import { BEST_DELIVERY_STATE, deliveryStateCte, LATEST_MESSAGE_ERROR } from '../invitations/outboxStore.js';
+import { BEST_DELIVERY_STATE, deliveryStateCte, EVER_MESSAGED, LATEST_MESSAGE_ERROR, LINK_MAY_BE_SEEN } from '../invitations/outboxStore.js';
 import type { Reader } from '../platform/readerThread.js';
 
 /** Counts for the monitoring dashboard, from invitations and messages only: never from answers. */
@@ -88,6 +88,9 @@ export interface NonResponder {
   reminders: number;
   optedOut: boolean;
   opened: boolean;
+  /** a message was ever queued; one left or the link was opened (what correctionMode reads) */
+  messaged: boolean;
+  linkSeen: boolean;
   /** the error of the invitation's latest message, if it has one */
   lastError: string | null;
 }
@@ -113,7 +116,7 @@ export async function countNonResponders(reader: Reader, surveyId: number, agenc
  * page at a time: a large ministry has tens of thousands at the start of a round. The page is
  * chosen first, so that delivery states and reminder counts are looked up for its rows only. */
 export async function nonResponders(reader: Reader, surveyId: number, agencyId: number, page: { limit: number; offset: number }, filter: NonResponderFilter = 'all'): Promise<NonResponder[]> {
-  const rows = await reader.all<Omit<NonResponder, 'optedOut' | 'opened'> & { optedOut: number; opened: number }>(
+  const rows = await reader.all<Omit<NonResponder, 'optedOut' | 'opened' | 'messaged' | 'linkSeen'> & { optedOut: number; opened: number; messaged: number; linkSeen: number }>(
     `WITH shown AS (
        SELECT i.id AS invitation_id
          FROM invitations i
@@ -127,6 +130,7 @@ export async function nonResponders(reader: Reader, surveyId: number, agencyId: 
               WHEN 5 THEN 'delivered' WHEN 4 THEN 'sent' WHEN 3 THEN 'queued' WHEN 2 THEN 'bounced' WHEN 1 THEN 'failed' ELSE 'not_invited' END AS delivery,
             (SELECT COUNT(*) FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'reminder' AND m.state IN ('sent', 'delivered')) AS reminders,
             i.opted_out_at IS NOT NULL AS optedOut, i.opened_at IS NOT NULL AS opened,
+            ${EVER_MESSAGED} AS messaged, ${LINK_MAY_BE_SEEN} AS linkSeen,
             ${LATEST_MESSAGE_ERROR} AS lastError
        FROM shown s
        JOIN invitations i ON i.id = s.invitation_id
@@ -135,5 +139,5 @@ export async function nonResponders(reader: Reader, surveyId: number, agencyId: 
       ORDER BY r.group_code, u.name, r.name, r.id`,
     [surveyId, agencyId, filter, page.limit, page.offset],
   );
-  return rows.map((row) => ({ ...row, optedOut: row.optedOut === 1, opened: row.opened === 1 }));
+  return rows.map((row) => ({ ...row, optedOut: row.optedOut === 1, opened: row.opened === 1, messaged: row.messaged === 1, linkSeen: row.linkSeen === 1 }));
 }

@@ -222,6 +222,17 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     expect(audit).toEqual([{ actor: 'prov@example.id', detail: JSON.stringify({ survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Dodi'), channel: 'email', linkReplaced: false }) }]);
   });
 
+  it('the list offers a correction exactly when the form would, for a message leaving right now or one only cancelled too', async () => {
+    world.db.prepare(`UPDATE messages SET state = 'sending' WHERE invitation_id = ?`).run(invitationOf('Cici'));
+    world.db.prepare(`UPDATE messages SET state = 'cancelled' WHERE invitation_id = ?`).run(invitationOf('Dodi'));
+    const { agent } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    const page = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200);
+    expect([...page.text.matchAll(/respondents\/(\d+)\/contact/g)].map((match) => Number(match[1]))).toEqual([respondentIdOf('Fajar'), respondentIdOf('Dodi')]);
+    // Cici's message may be reaching her as we speak: her link is the administrators' to replace
+    expect((await agent.get(contactPath('Cici')).expect(200)).text).toContain('Hanya administrator yang dapat mencabutnya');
+    expect((await agent.get(contactPath('Dodi')).expect(200)).text).toContain('belum sampai ke siapa pun');
+  });
+
   it('the non-responders can be narrowed to those whose invitation failed or bounced', async () => {
     const { agent } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
     const namesOn = (text: string) => [...text.matchAll(/<tr><td>([^<]+)<\/td><td>/g)].map((match) => match[1]);
