@@ -2,8 +2,7 @@ import { findAgencyByCode } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
 import type { Db } from '../platform/db.js';
-import { normalizeMobileNumber } from '../respondents/phone.js';
-import { checkEmail } from '../respondents/rows.js';
+import { checkContact } from '../respondents/rows.js';
 import { contactTakenByAnother, updateRespondentContact } from '../respondents/store.js';
 import { cancelPendingMessages, requeueInvitationMessage, type Channel } from './outboxStore.js';
 import { automaticChannel, requireOpenForSending } from './sending.js';
@@ -55,22 +54,8 @@ export function contactFor(db: Db, target: ContactTarget): ContactRecord & { sur
 /** The email and phone to store ('' typed for none), checked as an import checks them; each
  * problem names its field. Also used for a file of corrections (contactUpload.ts). */
 export function checkedContact(db: Db, respondent: { id: number; surveyId: number; agencyId: number }, agencyCode: string, typed: { email: string; phone: string }) {
-  const problems: FieldProblem[] = [];
-  let email: string | null = null;
-  let phone: string | null = null;
-  const emailTyped = typed.email.trim();
-  const phoneTyped = typed.phone.trim();
-  if (emailTyped !== '') {
-    const checked = checkEmail(emailTyped);
-    if (checked.ok) email = checked.email;
-    else problems.push({ field: 'email', message: checked.reason });
-  }
-  if (phoneTyped !== '') {
-    const checked = normalizeMobileNumber(phoneTyped);
-    if (checked.ok) phone = checked.e164;
-    else problems.push({ field: 'phone', message: checked.reason });
-  }
-  if (emailTyped === '' && phoneTyped === '') problems.push({ field: 'email', message: 'an email or a phone number is required' });
+  const { email, phone, problems: contactProblems } = checkContact(typed.email.trim(), typed.phone.trim());
+  const problems: FieldProblem[] = [...contactProblems];
   if (email !== null && contactTakenByAnother(db, respondent, 'email', email)) problems.push({ field: 'email', message: `this email is already registered for ${agencyCode} in this survey` });
   if (phone !== null && contactTakenByAnother(db, respondent, 'phone', phone)) problems.push({ field: 'phone', message: `this phone is already registered for ${agencyCode} in this survey` });
   return { email, phone, problems };

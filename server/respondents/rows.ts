@@ -17,9 +17,29 @@ export interface RespondentRow {
 const emailSchema = z.email();
 
 /** An email address as stored (lower case), or why it is not one. */
-export function checkEmail(input: string): { ok: true; email: string } | { ok: false; reason: string } {
+function checkEmail(input: string): { ok: true; email: string } | { ok: false; reason: string } {
   if (input.length > 254 || !emailSchema.safeParse(input).success) return { ok: false, reason: `"${input.slice(0, 60)}" is not a valid email address` };
   return { ok: true, email: input.toLowerCase() };
+}
+
+/** A respondent's email and phone as typed ('' for none), as stored (null for none), with what is
+ * wrong with them: the rule of an import row and of a contact correction alike. */
+export function checkContact(emailTyped: string, phoneTyped: string): { email: string | null; phone: string | null; problems: { field: 'email' | 'phone'; message: string }[] } {
+  const problems: { field: 'email' | 'phone'; message: string }[] = [];
+  let email: string | null = null;
+  let phone: string | null = null;
+  if (emailTyped !== '') {
+    const checked = checkEmail(emailTyped);
+    if (checked.ok) email = checked.email;
+    else problems.push({ field: 'email', message: checked.reason });
+  }
+  if (phoneTyped !== '') {
+    const checked = normalizeMobileNumber(phoneTyped);
+    if (checked.ok) phone = checked.e164;
+    else problems.push({ field: 'phone', message: checked.reason });
+  }
+  if (emailTyped === '' && phoneTyped === '') problems.push({ field: 'email', message: 'an email or a phone number is required' });
+  return { email, phone, problems };
 }
 
 /** What a respondents row is checked against: the survey's groups and the registry. */
@@ -47,22 +67,8 @@ export function parseRespondentRow(row: TableRow, context: RespondentRowContext)
   const name = cell('name');
   if (name.length > 200) problem('name', 'must be at most 200 characters');
 
-  const emailCell = cell('email');
-  let email: string | null = null;
-  if (emailCell !== '') {
-    const checked = checkEmail(emailCell);
-    if (checked.ok) email = checked.email;
-    else problem('email', checked.reason);
-  }
-
-  const phoneCell = cell('phone');
-  let phone: string | null = null;
-  if (phoneCell !== '') {
-    const checked = normalizeMobileNumber(phoneCell);
-    if (checked.ok) phone = checked.e164;
-    else problem('phone', checked.reason);
-  }
-  if (emailCell === '' && phoneCell === '') problem('email', 'an email or a phone number is required');
+  const { email, phone, problems: contactProblems } = checkContact(cell('email'), cell('phone'));
+  for (const contactProblem of contactProblems) problem(contactProblem.field, contactProblem.message);
 
   let unit: string | null = null;
   const unitCell = cell('unit');
