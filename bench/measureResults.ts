@@ -5,7 +5,8 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { csvLine } from '../server/platform/csv.js';
 import { systemClock } from '../server/platform/clock.js';
 import { openDatabase } from '../server/platform/db.js';
-import { computeResults, resultsCsvRows, writeResultsXlsx } from '../server/results/service.js';
+import { writeXlsx } from '../server/platform/tabular.js';
+import { computeResults, resultsCsvRows } from '../server/results/service.js';
 
 const [databasePath, surveyCode] = process.argv.slice(2);
 const db = openDatabase(databasePath!);
@@ -14,7 +15,7 @@ const rows = resultsCsvRows(document, ['internal', 'external', 'expert']);
 const csv = createWriteStream('/dev/null');
 for (const row of rows) csv.write(csvLine(row));
 await new Promise((resolve) => csv.end(resolve));
-await writeResultsXlsx(createWriteStream('/dev/null'), surveyCode!, rows);
+await writeXlsx(createWriteStream('/dev/null'), surveyCode!, rows);
 const peakKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
 console.log(JSON.stringify({ peakMb: peakKb / 1024, agencies: document.agencies.length }));
 db.close();

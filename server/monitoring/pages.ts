@@ -8,7 +8,7 @@ import type { Reader } from '../platform/readerThread.js';
 import { InputError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { dateFormat, formatPercent } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
-import { formatProblem, PROBLEMS_SHOWN, problemsToShow } from '../platform/tabular.js';
+import { formatProblem, PROBLEMS_SHOWN, problemsToShow, writeXlsx } from '../platform/tabular.js';
 import { requireFile } from '../platform/upload.js';
 import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
@@ -193,20 +193,39 @@ export function monitoringPages(
   });
 
   // The contacts to correct, to work on away from the page (calling HR, a unit's secretary): every
-  // non-responder whose invitation failed or bounced, with the error and where to correct it.
-  router.get('/staff/monitoring/:survey/agencies/:code/undelivered.csv', allow('administrator', 'liaison'), async (request: Request, response: Response) => {
+  // non-responder whose invitation failed or bounced, with the error and where to correct it. As
+  // XLSX too: a spreadsheet opening the CSV turns +62812… into 6.28E+12, and its phone numbers would
+  // then come back wrong in the corrected file (contactUpload.ts).
+  router.get('/staff/monitoring/:survey/agencies/:code/undelivered.:format', allow('administrator', 'liaison'), async (request: Request, response: Response) => {
+    const format = String(request.params.format);
+    if (format !== 'csv' && format !== 'xlsx') throw new NotFoundError('No such export format');
     const { survey, agency } = agencyFor(request, response);
     const { t, language } = staffTranslator(request, response);
     // a whole agency, not one page: a ministry's undelivered invitations are hundreds, not tens of thousands
     const rows = await nonResponders(reader, survey.id, agency.id, { limit: -1, offset: 0 }, 'undelivered');
-    appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'monitoring.undelivered_export', detail: { survey: survey.code, agency: agency.code, rows: rows.length } });
-    response.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="undelivered-${survey.code}-${agency.code}.csv"`);
+    appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'monitoring.undelivered_export', detail: { survey: survey.code, agency: agency.code, format, rows: rows.length } });
     // respondent_id first: the column a file of corrected contacts is read by (contactUpload.ts)
-    response.write('\uFEFF' + csvLine(['respondent_id', 'name', 'group', 'unit', 'email', 'phone', 'delivery', 'last_error', 'correct_at']));
-    for (const row of rows) {
-      const group = localize(survey.definition.groups[row.group]?.title, language) || row.group;
-      response.write(csvLine([row.respondentId, row.name, group, row.unit, row.email, row.phone, t(`monitor.delivery.${row.delivery as 'failed' | 'bounced'}`), row.lastError, `${compose.publicUrl}/staff/monitoring/${survey.code}/agencies/${agency.code}/respondents/${row.respondentId}/contact`]));
+    const table = [
+      ['respondent_id', 'name', 'group', 'unit', 'email', 'phone', 'delivery', 'last_error', 'correct_at'],
+      ...rows.map((row) => [
+        row.respondentId,
+        row.name,
+        localize(survey.definition.groups[row.group]?.title, language) || row.group,
+        row.unit,
+        row.email,
+        row.phone,
+        t(`monitor.delivery.${row.delivery as 'failed' | 'bounced'}`),
+        row.lastError,
+        `${compose.publicUrl}/staff/monitoring/${survey.code}/agencies/${agency.code}/respondents/${row.respondentId}/contact`,
+      ]),
+    ];
+    response.set('Content-Disposition', `attachment; filename="undelivered-${survey.code}-${agency.code}.${format}"`);
+    if (format === 'xlsx') {
+      response.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+      return void (await writeXlsx(response, agency.code, table));
     }
+    response.type('text/csv; charset=utf-8');
+    response.write('\uFEFF' + table.map(csvLine).join(''));
     response.end();
   });
 

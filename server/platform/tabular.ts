@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import Papa from 'papaparse';
 import { InputError } from './errors.js';
@@ -114,6 +115,18 @@ async function readXlsx(content: Buffer): Promise<Table> {
     if (row.number > 1) records.push({ line: row.number, cells: rowCells(row) });
   });
   return toTable(header, records);
+}
+
+/** Rows as an XLSX workbook of one sheet, streamed to `output` row by row (exceljs' streaming
+ * writer: a row is written out as soon as it is committed). Strings stay text cells, so a phone
+ * number such as +6281234567890 survives a spreadsheet, where a CSV's would become 6.28E+12. */
+export async function writeXlsx(output: Writable, sheetName: string, rows: Iterable<(string | number | null)[]>): Promise<void> {
+  const { default: ExcelJSModule } = await import('exceljs'); // loaded on first use (~30 MB)
+  const workbook = new ExcelJSModule.stream.xlsx.WorkbookWriter({ stream: output });
+  const sheet = workbook.addWorksheet(sheetName.slice(0, 31));
+  for (const row of rows) sheet.addRow(row).commit();
+  sheet.commit();
+  await workbook.commit();
 }
 
 /** Refuses a file whole when it lacks a required column. */

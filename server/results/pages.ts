@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { csvLine } from '../platform/csv.js';
+import { writeXlsx } from '../platform/tabular.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import type { Reader } from '../platform/readerThread.js';
@@ -15,7 +16,7 @@ import { requireSurvey } from '../surveys/service.js';
 import { listSurveys, type SurveyRecord } from '../surveys/store.js';
 import { canSeeAgency, canSeeResults } from './access.js';
 import { barChart, lineChart } from './charts.js';
-import { addCorrection, cachedResults, countFlaggedResponses, listFlaggedResponses, resultsCsvRows, reviewResponse, writeResultsXlsx, type ResultsDocument } from './service.js';
+import { addCorrection, cachedResults, countFlaggedResponses, listFlaggedResponses, resultsCsvRows, reviewResponse, type ResultsDocument } from './service.js';
 import { findAgencyByCode } from '../agencies/store.js';
 import { dimensionSumsOf, listSurveyAgencies, listSurveyVersions, unitCompletions, unitInputQueries, unitInputsFrom } from './store.js';
 
@@ -292,7 +293,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number; 
       return void response.end();
     }
     response.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    await writeResultsXlsx(response, survey.code, rows);
+    await writeXlsx(response, survey.code, rows);
   });
 
   return router;

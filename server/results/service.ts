@@ -1,4 +1,3 @@
-import type { Writable } from 'node:stream';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { InputError, NotFoundError } from '../platform/errors.js';
@@ -135,17 +134,6 @@ export async function cachedResults(db: Db, clock: Clock, surveyCode: string, re
   } finally {
     if (running.get(surveyCode)?.promise === promise) running.delete(surveyCode);
   }
-}
-
-/** The rows of `resultsCsvRows` as an XLSX workbook of one sheet, streamed to `output` row by row
- * (exceljs' streaming writer: a row is written out as soon as it is committed). */
-export async function writeResultsXlsx(output: Writable, sheetName: string, rows: Iterable<(string | number | null)[]>): Promise<void> {
-  const { default: ExcelJS } = await import('exceljs'); // loaded on first use (~30 MB)
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output });
-  const sheet = workbook.addWorksheet(sheetName.slice(0, 31));
-  for (const row of rows) sheet.addRow(row).commit();
-  sheet.commit();
-  await workbook.commit();
 }
 
 /** `results --format csv`: one row per agency. */

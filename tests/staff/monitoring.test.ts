@@ -11,7 +11,7 @@ import { agencyGroupCounts } from '../../server/monitoring/store.js';
 import { connectionReader } from '../../server/platform/readerThread.js';
 import { responseRate } from '../../server/monitoring/rates.js';
 import { addStaff } from '../../server/staff/service.js';
-import { completeInternalAnswers, createWorld, type World, signInStaff, TEST_SECRET } from '../helpers.js';
+import { completeInternalAnswers, createWorld, rawBody, type World, signInStaff, TEST_SECRET } from '../helpers.js';
 import { deriveInvitationToken } from '../../server/invitations/tokens.js';
 
 let world: World;
@@ -260,7 +260,7 @@ describe('correcting the contact of someone whose invitation failed or bounced',
       `${respondentIdOf('Cici')},Cici,Pegawai,,cici@example.id,,gagal,,${correctAt('Cici')}`,
       `${respondentIdOf('Dodi')},Dodi,Pegawai,,dodi@example.id,,ditolak,550 5.1.1 mailbox unavailable,${correctAt('Dodi')}`,
     ]);
-    expect(world.db.prepare(`SELECT detail FROM audit_log WHERE action = 'monitoring.undelivered_export'`).pluck().all()).toEqual([JSON.stringify({ survey: 'SPI-TEST', agency: 'PROV-A', rows: 2 })]);
+    expect(world.db.prepare(`SELECT detail FROM audit_log WHERE action = 'monitoring.undelivered_export'`).pluck().all()).toEqual([JSON.stringify({ survey: 'SPI-TEST', agency: 'PROV-A', format: 'csv', rows: 2 })]);
     // not another agency's, and not for inspectors
     await agent.get('/staff/monitoring/SPI-TEST/agencies/KOTA-B/undelivered.csv').expect(403);
     await (await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1')).agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/undelivered.csv').expect(403);
@@ -399,6 +399,29 @@ describe('uploading the undelivered list back with corrected contacts', () => {
       { actor: 'prov@example.id', detail: { survey: 'SPI-TEST', agency: 'PROV-A', file: 'undelivered.csv', rows: 2, resent: 2, saved: 0, unchanged: 0, rejected: 0, respondents: [respondentIdOf('Cici'), respondentIdOf('Dodi')] } },
       { actor: 'prov@example.id', detail: { survey: 'SPI-TEST', agency: 'PROV-A', file: 'undelivered.csv', rows: 2, resent: 0, saved: 0, unchanged: 2, rejected: 0, respondents: [] } },
     ]);
+  });
+
+  it('the same list as XLSX keeps phone numbers as text through a spreadsheet, and comes back corrected', async () => {
+    world.db.prepare(`UPDATE respondents SET phone = '+6281234567077' WHERE name = 'Dodi'`).run();
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    expect((await agent.get(uploadPath).expect(200)).text).toContain(`href="/staff/monitoring/SPI-TEST/agencies/PROV-A/undelivered.xlsx"`);
+    const downloaded = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/undelivered.xlsx').buffer(true).parse(rawBody).expect(200).expect('Content-Type', /spreadsheetml/);
+    const { default: ExcelJS } = await import('exceljs');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(downloaded.body as Parameters<typeof workbook.xlsx.load>[0]);
+    const sheet = workbook.worksheets[0]!;
+    expect(sheet.name).toBe('PROV-A');
+    expect(sheet.getRow(1).values).toEqual([undefined, 'respondent_id', 'name', 'group', 'unit', 'email', 'phone', 'delivery', 'last_error', 'correct_at']);
+    expect(sheet.getRow(2).getCell(1).value).toBe(respondentIdOf('Cici'));
+    // a text cell: a spreadsheet shows it as typed instead of as 6.28E+12
+    expect(sheet.getRow(3).getCell(6).value).toBe('+6281234567077');
+    sheet.getRow(2).getCell(5).value = 'cici.benar@example.id';
+    const corrected = Buffer.from(await workbook.xlsx.writeBuffer());
+    const report = await agent.post(uploadPath).field('_csrf', csrf).attach('file', corrected, 'undelivered.xlsx').expect(200);
+    expect(report.text).toContain('2 baris dibaca: 1 undangan dikirim ulang, 0 kontak disimpan (undangannya belum pernah dikirim), 1 tidak berubah, 0 ditolak.');
+    expect(contactOf('Cici')).toEqual({ email: 'cici.benar@example.id', phone: null });
+    expect(contactOf('Dodi')).toEqual({ email: 'dodi@example.id', phone: '+6281234567077' });
+    await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/undelivered.pdf').expect(404);
   });
 
   it('reports each bad row by line and column and stores the good ones; a link that may have been seen is left to its own form, for administrators too', async () => {
