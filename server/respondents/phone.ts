@@ -17,12 +17,16 @@ function libphonenumber(): ParsePhoneNumber {
  * from libphonenumber; anything else goes to libphonenumber itself. */
 const INDONESIAN_MOBILE = /^(?:\+?62|0)?(8[1-35-9]\d{7,10})$/;
 
+const SCIENTIFIC_NOTATION = /^[+-]?\d+(?:[.,]\d+)?E\+?\d+$/i;
+
 /** Normalises a mobile number to E.164 with Indonesia (+62) as the default region:
  * `0812-3456-7890`, `62812…` and `+62 812…` are the same number. Landlines are refused:
  * invitations go by WhatsApp or SMS-capable numbers only. */
 export function normalizeMobileNumber(input: string): PhoneCheck {
   const raw = input.trim();
   if (raw === '') return { ok: false, reason: 'is empty' };
+  // what a spreadsheet makes of +6281234567890 in a CSV it opened: the digits are lost, say why
+  if (SCIENTIFIC_NOTATION.test(raw)) return { ok: false, reason: `"${raw.slice(0, 40)}" is a number a spreadsheet shortened: format the phone column as text, type the numbers again, or use XLSX` };
   if (!/^[+()\d\s.\-/]+$/.test(raw)) return { ok: false, reason: `"${raw.slice(0, 40)}" is not a phone number` };
   const compact = raw.replace(/[\s.\-/()]/g, '');
   // the fast path for the numbers that fill an Indonesian respondents file (P3 in BENCHMARKS.md)

@@ -14,6 +14,9 @@ describe('mobile number normalisation (+62 default)', () => {
     ['0812', 'is not a valid phone number'],
     ['call me', 'is not a phone number'],
     ['0812345678901234567', 'is not a valid phone number'],
+    ['6.28123E+12', 'is a number a spreadsheet shortened'],
+    ['6,28123E+12', 'is a number a spreadsheet shortened'],
+    ['6.28123456789e12', 'is a number a spreadsheet shortened'],
   ])('refuses %s', (input, reason) => {
     const checked = normalizeMobileNumber(input);
     expect(checked.ok).toBe(false);
