@@ -3,7 +3,8 @@ import { findAgencyByCode } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { InputError, NotFoundError } from '../platform/errors.js';
-import { readTable, requireColumns, type RowProblem, type TableRow } from '../platform/tabular.js';
+import { emailTypoNotice, readTable, requireColumns, type RowProblem, type TableRow } from '../platform/tabular.js';
+import { suggestEmail } from '../respondents/emailTypos.js';
 import { applyCorrection, checkedContact, correctionMode, type CorrectionSettings } from './contactCorrection.js';
 import { requireOpenForSending } from './sending.js';
 import { findContactRecord } from './store.js';
@@ -33,6 +34,8 @@ export interface ContactUploadReport {
   unchanged: number;
   rejected: number;
   errors: RowProblem[];
+  /** corrected emails stored as given but probably mistyped (respondents/emailTypos.ts) */
+  notices: RowProblem[];
   /** the respondents whose contact changed, for the audit log (ids, not contacts) */
   correctedRespondents: number[];
 }
@@ -59,7 +62,8 @@ export async function correctContactsFromFile(
   const hasPhone = table.headers.includes('phone');
   if (!hasEmail && !hasPhone) throw new InputError('The file needs an "email" column, a "phone" column, or both.');
 
-  const report: ContactUploadReport = { rows: table.rows.length, resent: 0, saved: 0, unchanged: 0, rejected: 0, errors: [], correctedRespondents: [] };
+  const report: ContactUploadReport = { rows: table.rows.length, resent: 0, saved: 0, unchanged: 0, rejected: 0, errors: [], notices: [], correctedRespondents: [] };
+  const domainsJudged = new Map<string, string | null>();
   const lineOfRespondent = new Map<number, number>();
   // a contact this file gives to one respondent, and where: a second row giving it to another
   // is told which line, rather than only "already registered"
@@ -118,6 +122,10 @@ export async function correctContactsFromFile(
         continue;
       }
       for (const [field, value] of keys) lineOfNewContact.set(`${field}|${value}`, row.line);
+      if (checked.email !== null) {
+        const meant = suggestEmail(checked.email, domainsJudged);
+        if (meant !== null) report.notices.push(emailTypoNotice(row.line, checked.email, meant));
+      }
       const channel = applyCorrection(db, now, record, mode, { email: checked.email, phone: checked.phone }, settings);
       if (channel === null) report.saved++;
       else report.resent++;

@@ -21,6 +21,7 @@ import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, 
 import { appendAudit } from '../staff/store.js';
 import { localize } from '../surveys/localize.js';
 import { requireSurvey } from '../surveys/service.js';
+import { suggestEmail } from '../respondents/emailTypos.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
 import { sharedSurveyCounts } from './sharedCounts.js';
@@ -258,6 +259,7 @@ export function monitoringPages(
   const renderContact = (request: Request, response: Response, status: number, { survey, target }: ReturnType<typeof contactTarget>, form?: { email: string; phone: string; errors: { field: string; message: string }[] }) => {
     const { t, language } = staffTranslator(request, response);
     const record = contactFor(db, target);
+    const shown = form ?? { email: record.email ?? '', phone: record.phone ?? '', errors: [] };
     response.status(status).render('monitoring/contact', {
       t,
       language,
@@ -268,7 +270,9 @@ export function monitoringPages(
       mode: correctionMode(record),
       groupTitle: localize(survey.definition.groups[record.groupCode]?.title, language) || record.groupCode,
       // first shown: the contact as stored; after a refusal: what was typed, with the problems
-      form: form ?? { email: record.email ?? '', phone: record.phone ?? '', errors: [] },
+      form: shown,
+      // a bounce is often a mistyped domain: say which address was probably meant
+      emailMeant: shown.email === '' ? null : suggestEmail(shown.email.trim().toLowerCase()),
     });
   };
 
@@ -308,6 +312,7 @@ export function monitoringPages(
       agency,
       report: outcome.report ?? null,
       errors: outcome.report ? problemsToShow(outcome.report.errors, PROBLEMS_SHOWN) : null,
+      notices: outcome.report ? problemsToShow(outcome.report.notices, PROBLEMS_SHOWN) : null,
       refused: outcome.refused ?? null,
       formatProblem,
       scripts: ['upload.js'],

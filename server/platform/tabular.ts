@@ -154,8 +154,15 @@ export interface ImportReport {
   rejected: number;
   errors: RowProblem[];
   duplicateLines: RowProblem[];
+  /** rows stored as given but probably mistyped (an email domain such as gmial.com) */
+  notices: RowProblem[];
   /** about the file as a whole: stored, but worth knowing before it is imported again */
   warnings: string[];
+}
+
+/** The notice of a stored email that was probably mistyped (respondents/emailTypos.ts). */
+export function emailTypoNotice(line: number, email: string, meant: string): RowProblem {
+  return { line, column: 'email', message: `${email}: did you mean ${meant}? Stored as written` };
 }
 
 /** How many problems of an import report a page lists; the rest are counted per column. */
@@ -175,7 +182,7 @@ export function problemsToShow(problems: RowProblem[], limit: number): { shown: 
 }
 
 export function emptyReport(): ImportReport {
-  return { rows: 0, stored: 0, updated: 0, duplicates: 0, rejected: 0, errors: [], duplicateLines: [], warnings: [] };
+  return { rows: 0, stored: 0, updated: 0, duplicates: 0, rejected: 0, errors: [], duplicateLines: [], notices: [], warnings: [] };
 }
 
 export function formatProblem(problem: RowProblem): string {
@@ -188,6 +195,7 @@ export function formatReport(report: ImportReport): string {
   ];
   for (const problem of report.errors) lines.push('  ' + formatProblem(problem));
   for (const problem of report.duplicateLines) lines.push('  duplicate: ' + formatProblem(problem));
+  for (const notice of report.notices) lines.push('  check: ' + formatProblem(notice));
   for (const warning of report.warnings) lines.push('  warning: ' + warning);
   return lines.join('\n');
 }

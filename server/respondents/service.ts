@@ -3,11 +3,12 @@ import { listAgencies, listAllUnits } from '../agencies/store.js';
 import { noteChange } from '../platform/changes.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
-import { emptyReport, readTable, requireColumns, type ImportReport } from '../platform/tabular.js';
+import { emailTypoNotice, emptyReport, readTable, requireColumns, type ImportReport } from '../platform/tabular.js';
 import { ConflictError, InputError } from '../platform/errors.js';
 import { insertStagedInvitations } from '../invitations/store.js';
 import { invitationTokenMinter } from '../invitations/tokens.js';
 import { requireSurvey } from '../surveys/service.js';
+import { suggestEmail } from './emailTypos.js';
 import { parseRespondentRow, type RespondentRowContext } from './rows.js';
 import { createImportStaging, dropImportStaging, insertStagedRespondents, listContactKeys, nextRespondentId, stageRespondents, type StagedRespondent } from './store.js';
 
@@ -61,6 +62,7 @@ export async function importRespondents(
   report.rows = table.rows.length;
   const now = clock.now().toISOString();
   const mintToken = invitationTokenMinter(secretKey);
+  const domainsJudged = new Map<string, string | null>();
   const staging = createImportStaging(db);
   try {
     let accepted = 0;
@@ -97,6 +99,10 @@ export async function importRespondents(
       }
       for (const [, key] of keys) seenContacts.set(key, row.line);
       const unitId = respondent.unit === null ? null : agency.units.get(respondent.unit.toLowerCase())!.id;
+      if (respondent.email !== null) {
+        const meant = suggestEmail(respondent.email, domainsJudged);
+        if (meant !== null) report.notices.push(emailTypoNotice(row.line, respondent.email, meant));
+      }
       const { tokenSeed, tokenHash } = mintToken();
       batch.push({ agencyId: agency.id, groupCode: respondent.groupCode, unitId, name: respondent.name, email: respondent.email, phone: respondent.phone, language: respondent.language, tokenSeed, tokenHash });
       accepted++;

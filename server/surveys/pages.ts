@@ -63,6 +63,7 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
       report,
       errors: report ? problemsToShow(report.errors, PROBLEMS_SHOWN) : null,
       duplicates: report ? problemsToShow(report.duplicateLines, PROBLEMS_SHOWN) : null,
+      notices: report ? problemsToShow(report.notices, PROBLEMS_SHOWN) : null,
       refused,
       backHref,
       formatProblem,

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importAgencies } from '../../server/agencies/service.js';
 import { ManualClock } from '../../server/platform/clock.js';
 import type { Db } from '../../server/platform/db.js';
-import { formatProblem } from '../../server/platform/tabular.js';
+import { formatProblem, formatReport } from '../../server/platform/tabular.js';
 import { importRespondents } from '../../server/respondents/service.js';
 import { insertRespondent } from '../../server/respondents/store.js';
 import { changeSurveyStatus, loadSurveyDefinition } from '../../server/surveys/service.js';
@@ -110,6 +110,19 @@ describe('respondents import', () => {
       { name: 'Budi', email: null, phone: '+6281234567001', language: 'en' },
     ]);
     expect(count('SELECT COUNT(*) FROM invitations')).toBe(2);
+  });
+
+  it('stores an email whose domain looks mistyped as written, and says which one it probably was', async () => {
+    const csv = ['agency_code,group,name,email', 'PROV-A,internal,Ani,ani@gmial.com', 'PROV-A,internal,Budi,budi@gmail.com', 'PROV-A,external,Cici,Cici@Yahoo.co.di', 'NOPE,internal,Dodi,dodi@gmial.com'].join('\n');
+    const report = await importRespondents(db, clock, TEST_SECRET, 'SPI-TEST', Buffer.from(csv));
+    expect(report).toMatchObject({ rows: 4, stored: 3, rejected: 1 });
+    // a refused row gets its error, not a notice as well
+    expect(report.notices.map(formatProblem)).toEqual([
+      'line 2, column email: ani@gmial.com: did you mean ani@gmail.com? Stored as written',
+      'line 4, column email: cici@yahoo.co.di: did you mean cici@yahoo.co.id? Stored as written',
+    ]);
+    expect(formatReport(report)).toContain('  check: line 2, column email: ani@gmial.com: did you mean ani@gmail.com? Stored as written');
+    expect(db.prepare('SELECT email FROM respondents ORDER BY id').pluck().all()).toEqual(['ani@gmial.com', 'budi@gmail.com', 'cici@yahoo.co.di']);
   });
 
   it('treats the same email or phone twice in one agency as a duplicate, in the file and across imports', async () => {

@@ -53,10 +53,12 @@ describe('survey management in the browser', () => {
     const respondents = await liaison.agent
       .post('/staff/surveys/SPI-TEST/respondents')
       .field('_csrf', liaison.csrf)
-      .attach('file', Buffer.from('agency_code,group,name,email\nKOTA-B,internal,Hana,hana@example.id\nPROV-A,internal,Iwan,iwan@example.id\n'), 'respondents.csv')
+      .attach('file', Buffer.from('agency_code,group,name,email\nKOTA-B,internal,Hana,hana@example.id\nPROV-A,internal,Iwan,iwan@example.id\nKOTA-B,internal,Joko,joko@gmial.com\n'), 'respondents.csv')
       .expect(200);
     expect(respondents.text).toContain('line 3, column agency_code: you can only import respondents of KOTA-B');
-    expect(world.db.prepare(`SELECT name FROM respondents WHERE name IN ('Hana', 'Iwan')`).pluck().all()).toEqual(['Hana']);
+    expect(respondents.text).toContain('<h2>Periksa (1): disimpan seperti tertulis, tetapi mungkin salah ketik</h2>');
+    expect(respondents.text).toContain('line 4, column email: joko@gmial.com: did you mean joko@gmail.com? Stored as written');
+    expect(world.db.prepare(`SELECT name FROM respondents WHERE name IN ('Hana', 'Iwan', 'Joko')`).pluck().all()).toEqual(['Hana', 'Joko']);
   });
 
   it('a file with a mistake on every line: the report shows the first 200 problems and counts the rest per column', async () => {

@@ -488,6 +488,20 @@ describe('uploading the undelivered list back with corrected contacts', () => {
     expect(report).toMatchObject({ rows: 1501, resent: 1500, rejected: 1, errors: [{ line: 1502, column: 'respondent_id', message: 'same respondent as line 2' }] });
   });
 
+  it('a bounced address that looks mistyped: the form suggests the likely one, and a file storing another such address says so', async () => {
+    world.db.prepare(`UPDATE respondents SET email = 'dodi@gmial.com' WHERE name = 'Dodi'`).run();
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    const form = await agent.get(`/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${respondentIdOf('Dodi')}/contact`).expect(200);
+    expect(form.text).toContain('aria-describedby="contact-email-meant"');
+    expect(form.text).toContain('<span id="contact-email-meant" class="muted small">Mungkin salah ketik; maksudnya dodi@gmail.com?</span>');
+    expect((await agent.get(`/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${respondentIdOf('Cici')}/contact`).expect(200)).text).not.toContain('contact-email-meant');
+    const report = await agent.post(uploadPath).field('_csrf', csrf).attach('file', Buffer.from(`respondent_id,email\n${respondentIdOf('Cici')},cici@yahoo.co.di\n${respondentIdOf('Dodi')},dodi@gmail.com\n`), 'x.csv').expect(200);
+    expect(report.text).toContain('2 baris dibaca: 2 undangan dikirim ulang');
+    expect(report.text).toContain('Periksa (1): disimpan seperti tertulis, tetapi mungkin salah ketik');
+    expect(report.text).toContain('line 2, column email: cici@yahoo.co.di: did you mean cici@yahoo.co.id? Stored as written');
+    expect(contactOf('Cici')).toEqual({ email: 'cici@yahoo.co.di', phone: null });
+  });
+
   it('a column the file lacks keeps what is stored', async () => {
     const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
     await agent.post(uploadPath).field('_csrf', csrf).attach('file', Buffer.from(`respondent_id,phone\n${respondentIdOf('Cici')},+62 812 3456 7066\n`), 'telepon.csv').expect(200);
