@@ -26,7 +26,7 @@ export function findInvitationByTokenHash(db: Db, tokenHash: Buffer): Invitation
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
        JOIN agencies a ON a.id = r.agency_id
-      WHERE i.token_hash = ?`,
+      WHERE i.token_hash = ? AND i.withdrawn_at IS NULL`,
   ).get(tokenHash) as InvitationForAnswering | undefined;
 }
 

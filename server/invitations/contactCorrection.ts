@@ -21,10 +21,10 @@ import { invitationTokenMinter } from './tokens.js';
  */
 export type CorrectionMode = 'edit' | 'resend' | 'reissue';
 
-/** What a correction of this invitation would be, or null when there is none (answered, or opted
- * out: no message goes to them again). Pure. */
-export function correctionMode(record: Pick<ContactRecord, 'status' | 'optedOut' | 'messaged' | 'linkSeen'>): CorrectionMode | null {
-  if (record.status === 'completed' || record.optedOut) return null;
+/** What a correction of this invitation would be, or null when there is none (answered, opted
+ * out or withdrawn from the sample: no message goes to them again). Pure. */
+export function correctionMode(record: Pick<ContactRecord, 'status' | 'optedOut' | 'withdrawn' | 'messaged' | 'linkSeen'>): CorrectionMode | null {
+  if (record.status === 'completed' || record.optedOut || record.withdrawn) return null;
   if (record.linkSeen) return 'reissue';
   return record.messaged ? 'resend' : 'edit';
 }

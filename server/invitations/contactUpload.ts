@@ -94,7 +94,7 @@ export async function correctContactsFromFile(
       }
       const mode = correctionMode(record);
       if (mode === null) {
-        refuse('respondent_id', 'has answered or opted out: their contact is no longer used');
+        refuse('respondent_id', 'has answered, opted out or was withdrawn from the sample: their contact is no longer used');
         continue;
       }
       if (mode === 'reissue') {

@@ -146,6 +146,8 @@ export class Dispatcher {
     const reasonToCancel =
       recipientRow.optedOutAt !== null
         ? 'the respondent opted out'
+        : recipientRow.withdrawnAt !== null
+          ? 'the respondent was withdrawn from the sample'
         : recipientRow.status === 'completed'
           ? 'the questionnaire was already submitted'
           : surveyAvailability(survey, dayIn(clock.now(), this.deps.timeZone)) === 'closed'

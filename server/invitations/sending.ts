@@ -45,7 +45,7 @@ function candidates(db: Db, surveyId: number, filter: SendFilter, fromId: number
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
        JOIN agencies a ON a.id = r.agency_id
-      WHERE +i.survey_id = ? AND i.id BETWEEN ? AND ? AND (? IS NULL OR a.code = ?) AND (? IS NULL OR r.group_code = ?)
+      WHERE +i.survey_id = ? AND i.id BETWEEN ? AND ? AND i.withdrawn_at IS NULL AND (? IS NULL OR a.code = ?) AND (? IS NULL OR r.group_code = ?)
       ORDER BY i.id`,
   ).all(surveyId, fromId, toId, filter.agencyCode ?? null, filter.agencyCode ?? null, filter.groupCode ?? null, filter.groupCode ?? null) as Candidate[];
 }
@@ -153,7 +153,7 @@ function reminderCandidates(db: Db, surveyId: number, filter: SendFilter, fromId
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
        JOIN agencies a ON a.id = r.agency_id
-      WHERE +i.survey_id = ? AND i.id BETWEEN ? AND ? AND i.status <> 'completed' AND i.opted_out_at IS NULL
+      WHERE +i.survey_id = ? AND i.id BETWEEN ? AND ? AND i.status <> 'completed' AND i.opted_out_at IS NULL AND i.withdrawn_at IS NULL
         AND (? IS NULL OR a.code = ?) AND (? IS NULL OR r.group_code = ?)
         AND EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('sent', 'delivered'))
         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.state IN ('queued', 'sending'))
@@ -262,7 +262,7 @@ export function invitationStatus(db: Db, surveyCode: string): StatusRow[] {
        JOIN respondents r ON r.id = i.respondent_id
        JOIN agencies a ON a.id = r.agency_id
        LEFT JOIN delivery d ON d.invitation_id = i.id
-      WHERE i.survey_id = ?
+      WHERE i.survey_id = ? AND i.withdrawn_at IS NULL
       GROUP BY a.code, r.group_code
       ORDER BY a.code, r.group_code`,
   ).all(survey.id, survey.id) as StatusRow[];

@@ -31,7 +31,7 @@ export function iterateLinkRows(db: Db, surveyId: number, filter: { agencyCode?:
        JOIN respondents r ON r.id = i.respondent_id
        JOIN agencies a ON a.id = r.agency_id
        LEFT JOIN agency_units u ON u.id = r.unit_id
-      WHERE i.survey_id = ?
+      WHERE i.survey_id = ? AND i.withdrawn_at IS NULL
         AND (? IS NULL OR a.code = ?)
         AND (? IS NULL OR r.group_code = ?)
       ORDER BY a.code, r.group_code, r.id`,
@@ -43,6 +43,7 @@ interface RecipientRow {
   tokenSeed: string;
   status: InvitationStatus;
   optedOutAt: string | null;
+  withdrawnAt: string | null;
   invitationLanguage: string | null;
   respondentLanguage: string;
   name: string;
@@ -56,7 +57,7 @@ interface RecipientRow {
 export function findRecipient(db: Db, invitationId: number): RecipientRow | undefined {
   return statement(
     db,
-    `SELECT i.id AS invitationId, i.token_seed AS tokenSeed, i.status, i.opted_out_at AS optedOutAt, i.language AS invitationLanguage,
+    `SELECT i.id AS invitationId, i.token_seed AS tokenSeed, i.status, i.opted_out_at AS optedOutAt, i.withdrawn_at AS withdrawnAt, i.language AS invitationLanguage,
             r.language AS respondentLanguage, r.name, r.email, r.phone, a.name AS agencyName, i.survey_id AS surveyId
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
@@ -99,6 +100,7 @@ export interface ContactRecord {
   phone: string | null;
   status: InvitationStatus;
   optedOut: boolean;
+  withdrawn: boolean;
   messaged: boolean;
   linkSeen: boolean;
   lastError: string | null;
@@ -108,13 +110,13 @@ export function findContactRecord(db: Db, surveyId: number, agencyId: number, re
   const row = statement(
     db,
     `SELECT r.id AS respondentId, i.id AS invitationId, r.name, r.group_code AS groupCode, r.email, r.phone, i.status,
-            i.opted_out_at IS NOT NULL AS optedOut,
+            i.opted_out_at IS NOT NULL AS optedOut, i.withdrawn_at IS NOT NULL AS withdrawn,
             ${EVER_MESSAGED} AS messaged, ${LINK_MAY_BE_SEEN} AS linkSeen,
             ${LATEST_MESSAGE_ERROR} AS lastError
        FROM respondents r JOIN invitations i ON i.respondent_id = r.id
       WHERE r.id = ? AND r.survey_id = ? AND r.agency_id = ?`,
-  ).get(respondentId, surveyId, agencyId) as (Omit<ContactRecord, 'optedOut' | 'messaged' | 'linkSeen'> & { optedOut: number; messaged: number; linkSeen: number }) | undefined;
-  return row && { ...row, optedOut: row.optedOut === 1, messaged: row.messaged === 1, linkSeen: row.linkSeen === 1 };
+  ).get(respondentId, surveyId, agencyId) as (Omit<ContactRecord, 'optedOut' | 'withdrawn' | 'messaged' | 'linkSeen'> & { optedOut: number; withdrawn: number; messaged: number; linkSeen: number }) | undefined;
+  return row && { ...row, optedOut: row.optedOut === 1, withdrawn: row.withdrawn === 1, messaged: row.messaged === 1, linkSeen: row.linkSeen === 1 };
 }
 
 /** Gives an invitation a new token and forgets what its old link did: opened, started, the
@@ -126,4 +128,21 @@ export function reissueInvitationToken(db: Db, invitationId: number, token: { to
         SET token_seed = ?, token_hash = ?, status = 'new', opened_at = NULL, started_at = NULL, draft_json = NULL, draft_updated_at = NULL, language = NULL
       WHERE id = ? AND status <> 'completed'`,
   ).run(token.tokenSeed, token.tokenHash, invitationId);
+}
+
+/** Withdraws an invitation from the sample (migration 010): its link stops working and the draft
+ * typed through it is deleted. False when it was answered or already withdrawn. */
+export function setWithdrawn(db: Db, invitationId: number, reason: string, nowIso: string): boolean {
+  return (
+    statement(
+      db,
+      `UPDATE invitations SET withdrawn_at = ?, withdrawn_reason = ?, draft_json = NULL, draft_updated_at = NULL
+        WHERE id = ? AND status <> 'completed' AND withdrawn_at IS NULL`,
+    ).run(nowIso, reason, invitationId).changes === 1
+  );
+}
+
+/** Puts a withdrawn invitation back in the sample; its link works again. */
+export function clearWithdrawn(db: Db, invitationId: number): boolean {
+  return statement(db, 'UPDATE invitations SET withdrawn_at = NULL, withdrawn_reason = NULL WHERE id = ? AND withdrawn_at IS NOT NULL').run(invitationId).changes === 1;
 }

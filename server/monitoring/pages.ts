@@ -5,7 +5,7 @@ import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import type { Reader } from '../platform/readerThread.js';
-import { InputError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { InputError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
 import { dateFormat, formatPercent } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import { formatProblem, PROBLEMS_SHOWN, problemsToShow, writeXlsx } from '../platform/tabular.js';
@@ -14,6 +14,7 @@ import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
 import { contactFor, correctContact, correctionMode } from '../invitations/contactCorrection.js';
 import { correctContactsFromFile, type ContactUploadReport } from '../invitations/contactUpload.js';
+import { reinstateRespondent, WITHDRAWAL_REASON_MAX, withdrawalFor, withdrawRespondent } from '../invitations/withdrawal.js';
 import { queueReminders } from '../invitations/sending.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
@@ -25,7 +26,7 @@ import { suggestEmail } from '../respondents/emailTypos.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
 import { sharedSurveyCounts } from './sharedCounts.js';
-import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, unitCounts, type AgencyGroupRow, type NonResponder, type NonResponderFilter } from './store.js';
+import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, unitCounts, withdrawnRespondents, type AgencyGroupRow, type NonResponder, type NonResponderFilter } from './store.js';
 
 /** Response-rate monitoring while a survey runs: counts come from invitations and messages,
  * never from answers, so every role may see its own scope at any time. */
@@ -44,6 +45,8 @@ const DASHBOARD_ROWS_PER_PAGE = 100;
 const NON_RESPONDERS_PER_PAGE = 100;
 
 const MANUAL_REMINDER_RULE = { minDays: 1, max: 3 };
+// withdrawn respondents listed on an agency's page, the latest first (the rest are counted)
+const WITHDRAWN_SHOWN = 100;
 
 /** `reader`: where the counts are read. In the server, the reader thread, so that respondents are
  * answered meanwhile (a national count takes about a second, a large agency's a few hundred ms).
@@ -143,11 +146,12 @@ export function monitoringPages(
     const { t, language } = staffTranslator(request, response);
     const show: NonResponderFilter = request.query.show === 'undelivered' ? 'undelivered' : 'all';
     const paging = pageOf(await countNonResponders(reader, survey.id, agency.id, show), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
-    const [perDay, groups, units, shownNonResponders] = await Promise.all([
+    const [perDay, groups, units, shownNonResponders, withdrawn] = await Promise.all([
       completionsPerDay(reader, survey.id, agency.id),
       agencyGroupCounts(reader, survey.id, agency.code),
       unitCounts(reader, survey.id, agency.id),
       nonResponders(reader, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }, show),
+      withdrawnRespondents(reader, survey.id, agency.id, WITHDRAWN_SHOWN),
     ]);
     response.render('monitoring/agency', {
       t,
@@ -173,11 +177,15 @@ export function monitoringPages(
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
       canRemind: survey.status === 'open' && currentStaff(response)!.role !== 'inspector',
+      // the sample may change until the survey closes; inspectors see the withdrawn, and why
+      canWithdraw: survey.status !== 'closed' && currentStaff(response)!.role !== 'inspector',
+      withdrawn,
+      withdrawnOn: (iso: string) => dateFormat(language, { dateStyle: 'medium', timeZone: settings.timeZone }).format(new Date(iso)),
       // the contact correction this row offers to this staff member, if any (contactCorrection.ts)
       correctionOf: (person: NonResponder) => {
         const role = currentStaff(response)!.role;
         if (survey.status !== 'open' || role === 'inspector') return null;
-        const mode = correctionMode({ status: 'new', optedOut: person.optedOut, messaged: person.messaged, linkSeen: person.linkSeen });
+        const mode = correctionMode({ status: 'new', optedOut: person.optedOut, withdrawn: false, messaged: person.messaged, linkSeen: person.linkSeen });
         return mode === 'reissue' && role !== 'administrator' ? null : mode;
       },
       message:
@@ -187,7 +195,11 @@ export function monitoringPages(
             ? t('contact.resent', { channel: t(`contact.channel.${request.query.resent}`) })
             : request.query.saved === 'contact'
               ? t('contact.saved')
-              : null,
+              : request.query.withdrawn !== undefined
+                ? t('withdraw.done')
+                : request.query.reinstated !== undefined
+                  ? t('withdraw.reinstated')
+                  : null,
       scripts: ['refresh.js'],
       autoRefresh: true,
     });
@@ -251,24 +263,23 @@ export function monitoringPages(
   // one or replacing its link if it may have (contactCorrection.ts: edit, resend, reissue).
   // Administrators and the agency's own liaison, while the survey is open; reissue is administrators' only.
   const contactPath = '/staff/monitoring/:survey/agencies/:code/respondents/:respondent/contact';
-  /** The survey (checked for this staff member's agency) and the respondent the address names. */
-  const contactTarget = (request: Request, response: Response) => {
+  /** The survey (checked for this staff member's agency) and the respondent the address names
+   * (the contact form and the withdrawal form). */
+  const respondentTarget = (request: Request, response: Response) => {
     const { survey, agency } = agencyFor(request, response);
     return { survey, target: { surveyCode: survey.code, agencyCode: agency.code, respondentId: z.coerce.number().int().positive().catch(0).parse(request.params.respondent) } };
   };
-  const renderContact = (request: Request, response: Response, status: number, { survey, target }: ReturnType<typeof contactTarget>, form?: { email: string; phone: string; errors: { field: string; message: string }[] }) => {
+  /** What the pages about one respondent (contact, withdrawal) show of them. */
+  const respondentPageLocals = (request: Request, response: Response, survey: SurveyRecord, agencyCode: string, record: { groupCode: string }) => {
     const { t, language } = staffTranslator(request, response);
+    return { t, language, staff: currentStaff(response)!, survey, agencyCode, record, groupTitle: localize(survey.definition.groups[record.groupCode]?.title, language) || record.groupCode };
+  };
+  const renderContact = (request: Request, response: Response, status: number, { survey, target }: ReturnType<typeof respondentTarget>, form?: { email: string; phone: string; errors: { field: string; message: string }[] }) => {
     const record = contactFor(db, target);
     const shown = form ?? { email: record.email ?? '', phone: record.phone ?? '', errors: [] };
     response.status(status).render('monitoring/contact', {
-      t,
-      language,
-      staff: currentStaff(response)!,
-      survey,
-      agencyCode: target.agencyCode,
-      record,
+      ...respondentPageLocals(request, response, survey, target.agencyCode, record),
       mode: correctionMode(record),
-      groupTitle: localize(survey.definition.groups[record.groupCode]?.title, language) || record.groupCode,
       // first shown: the contact as stored; after a refusal: what was typed, with the problems
       form: shown,
       // a bounce is often a mistyped domain: say which address was probably meant
@@ -277,12 +288,12 @@ export function monitoringPages(
   };
 
   router.get(contactPath, allow('administrator', 'liaison'), (request: Request, response: Response) => {
-    renderContact(request, response, 200, contactTarget(request, response));
+    renderContact(request, response, 200, respondentTarget(request, response));
   });
 
   const contactForm = z.object({ email: z.string().max(300).catch(''), phone: z.string().max(60).catch(''), confirm: z.literal('yes').optional().catch(undefined) });
   router.post(contactPath, allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
-    const subject = contactTarget(request, response);
+    const subject = respondentTarget(request, response);
     const { target } = subject;
     const typed = contactForm.parse(request.body ?? {});
     const staff = currentStaff(response)!;
@@ -337,6 +348,44 @@ export function monitoringPages(
       if (error instanceof InputError) return renderContactsUpload(request, response, 422, { refused: error.message });
       throw error;
     }
+  });
+
+  // Withdrawing a non-responder from the sample, and reinstating them (invitations/withdrawal.ts).
+  // Administrators and the agency's own liaison, until the survey closes.
+  const withdrawPath = '/staff/monitoring/:survey/agencies/:code/respondents/:respondent/withdraw';
+  const renderWithdraw = (request: Request, response: Response, status: number, { survey, target }: ReturnType<typeof respondentTarget>, form = { reason: '', errors: [] as FieldProblem[] }) => {
+    const record = withdrawalFor(db, target);
+    response.status(status).render('monitoring/withdraw', {
+      ...respondentPageLocals(request, response, survey, target.agencyCode, record),
+      form,
+      reasonMax: WITHDRAWAL_REASON_MAX,
+    });
+  };
+
+  router.get(withdrawPath, allow('administrator', 'liaison'), (request: Request, response: Response) => {
+    renderWithdraw(request, response, 200, respondentTarget(request, response));
+  });
+
+  router.post(withdrawPath, allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
+    const subject = respondentTarget(request, response);
+    const { target } = subject;
+    const reason = z.object({ reason: z.string().max(2000).catch('') }).parse(request.body ?? {}).reason;
+    try {
+      withdrawRespondent(db, clock, target, reason);
+    } catch (error) {
+      if (error instanceof ValidationError) return renderWithdraw(request, response, 422, subject, { reason, errors: error.problems });
+      throw error;
+    }
+    // the reason stays on the invitation for staff to read; the audit says who withdrew whom
+    appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'respondent.withdrawn', detail: { survey: target.surveyCode, agency: target.agencyCode, respondent: target.respondentId } });
+    response.redirect(303, `/staff/monitoring/${target.surveyCode}/agencies/${target.agencyCode}?withdrawn=1`);
+  });
+
+  router.post('/staff/monitoring/:survey/agencies/:code/respondents/:respondent/reinstate', allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
+    const { target } = respondentTarget(request, response);
+    reinstateRespondent(db, target);
+    appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'respondent.reinstated', detail: { survey: target.surveyCode, agency: target.agencyCode, respondent: target.respondentId } });
+    response.redirect(303, `/staff/monitoring/${target.surveyCode}/agencies/${target.agencyCode}?reinstated=1`);
   });
 
   return router;

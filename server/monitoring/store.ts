@@ -45,7 +45,7 @@ export function agencyGroupCounts(reader: Reader, surveyId: number, agencyCode: 
        JOIN agencies a ON a.id = r.agency_id
        LEFT JOIN agencies p ON p.id = a.parent_id
        LEFT JOIN delivery d ON d.invitation_id = i.id
-      WHERE i.survey_id = ?${agencyCode === null ? '' : ' AND r.survey_id = ? AND a.code = ?'}
+      WHERE i.survey_id = ? AND i.withdrawn_at IS NULL${agencyCode === null ? '' : ' AND r.survey_id = ? AND a.code = ?'}
       GROUP BY a.id, r.group_code
       ORDER BY a.code, r.group_code`,
     agencyCode === null ? [surveyId, surveyId] : [surveyId, agencyCode, surveyId, surveyId, agencyCode],
@@ -60,7 +60,7 @@ export function unitCounts(reader: Reader, surveyId: number, agencyId: number): 
        JOIN respondents r ON r.id = i.respondent_id
        LEFT JOIN agency_units u ON u.id = r.unit_id
        LEFT JOIN delivery d ON d.invitation_id = i.id
-      WHERE r.survey_id = ? AND r.agency_id = ?
+      WHERE r.survey_id = ? AND r.agency_id = ? AND i.withdrawn_at IS NULL
       GROUP BY r.unit_id
       ORDER BY u.name IS NULL, u.name`,
     [surveyId, agencyId, surveyId, agencyId],
@@ -106,7 +106,7 @@ const UNDELIVERED_CONDITION = `(? = 'all' OR (SELECT ${BEST_DELIVERY_STATE} FROM
 export async function countNonResponders(reader: Reader, surveyId: number, agencyId: number, filter: NonResponderFilter = 'all'): Promise<number> {
   const [row] = await reader.all<{ count: number }>(
     `SELECT COUNT(*) AS count FROM invitations i JOIN respondents r ON r.id = i.respondent_id
-      WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed' AND ${UNDELIVERED_CONDITION}`,
+      WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed' AND i.withdrawn_at IS NULL AND ${UNDELIVERED_CONDITION}`,
     [surveyId, agencyId, filter],
   );
   return row!.count;
@@ -122,7 +122,7 @@ export async function nonResponders(reader: Reader, surveyId: number, agencyId: 
          FROM invitations i
          JOIN respondents r ON r.id = i.respondent_id
          LEFT JOIN agency_units u ON u.id = r.unit_id
-        WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed' AND ${UNDELIVERED_CONDITION}
+        WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed' AND i.withdrawn_at IS NULL AND ${UNDELIVERED_CONDITION}
         ORDER BY r.group_code, u.name, r.name, r.id
         LIMIT ? OFFSET ?)
      SELECT r.id AS respondentId, r.name, r.group_code AS "group", u.name AS unit, r.email, r.phone,
@@ -140,4 +140,35 @@ export async function nonResponders(reader: Reader, surveyId: number, agencyId: 
     [surveyId, agencyId, filter, page.limit, page.offset],
   );
   return rows.map((row) => ({ ...row, optedOut: row.optedOut === 1, opened: row.opened === 1, messaged: row.messaged === 1, linkSeen: row.linkSeen === 1 }));
+}
+
+export interface WithdrawnRespondent {
+  respondentId: number;
+  name: string;
+  group: string;
+  unit: string | null;
+  reason: string;
+  withdrawnAt: string;
+}
+
+/** Respondents withdrawn from an agency's sample, the latest first: at most `limit`, and how many in all. */
+export async function withdrawnRespondents(reader: Reader, surveyId: number, agencyId: number, limit: number): Promise<{ total: number; shown: WithdrawnRespondent[] }> {
+  const [shown, [counted]] = await Promise.all([
+    reader.all<WithdrawnRespondent>(
+      `SELECT r.id AS respondentId, r.name, r.group_code AS "group", u.name AS unit, i.withdrawn_reason AS reason, i.withdrawn_at AS withdrawnAt
+         FROM invitations i
+         JOIN respondents r ON r.id = i.respondent_id
+         LEFT JOIN agency_units u ON u.id = r.unit_id
+        WHERE i.survey_id = ? AND i.withdrawn_at IS NOT NULL AND r.agency_id = ?
+        ORDER BY i.withdrawn_at DESC, r.id
+        LIMIT ?`,
+      [surveyId, agencyId, limit],
+    ),
+    reader.all<{ total: number }>(
+      `SELECT COUNT(*) AS total FROM invitations i JOIN respondents r ON r.id = i.respondent_id
+        WHERE i.survey_id = ? AND i.withdrawn_at IS NOT NULL AND r.agency_id = ?`,
+      [surveyId, agencyId],
+    ),
+  ]);
+  return { total: counted!.total, shown };
 }

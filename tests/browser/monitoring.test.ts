@@ -156,6 +156,27 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     await context.close();
   });
 
+  it('withdraws a respondent from the sample with a reason, lists them, and puts them back; axe clean', async () => {
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await openSignedIn(page, '/staff/monitoring/SPI-TEST/agencies/PROV-A', /\/agencies\/PROV-A$/);
+    await page.getByRole('row', { name: /Fajar/ }).getByRole('link', { name: 'Tarik dari sampel' }).click();
+    await page.getByRole('heading', { name: 'Tarik Fajar dari sampel?' }).waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByLabel('Alasan').fill('Salah data');
+    await page.getByRole('button', { name: 'Ya, tarik dari sampel' }).click();
+    await page.waitForURL(/withdrawn=1$/);
+    expect(await page.getByRole('status').filter({ hasText: 'Responden ditarik dari sampel' }).count()).toBe(1);
+    await page.getByRole('heading', { name: 'Ditarik dari sampel (1)' }).waitFor();
+    expect(await page.getByRole('cell', { name: 'Salah data' }).count()).toBe(1);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Kembalikan ke sampel: Fajar' }).click();
+    await page.waitForURL(/reinstated=1$/);
+    expect(await page.getByRole('heading', { name: /Ditarik dari sampel/ }).count()).toBe(0);
+    expect(world.db.prepare(`SELECT COUNT(*) FROM invitations WHERE withdrawn_at IS NOT NULL`).pluck().get()).toBe(0);
+    await context.close();
+  });
+
   it('replacing a sent link asks for a labelled confirmation first; axe clean', async () => {
     const context = await phoneContext(browser);
     const page = await context.newPage();

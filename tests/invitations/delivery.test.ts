@@ -329,6 +329,15 @@ describe('who gets reminders', () => {
     expect(await dispatcher.runOnce()).toMatchObject({ sent: 0, cancelled: 1 });
     expect(mailTo('gita@example.id')).toHaveLength(1);
   });
+
+  it('a message the dispatcher finds for a withdrawn respondent is cancelled, not sent', async () => {
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email', agencyCode: 'KOTA-B' }, true);
+    // withdrawn in the database with its message still queued, as when the dispatcher claims it in the same instant
+    world.db.prepare(`UPDATE invitations SET withdrawn_at = ?, withdrawn_reason = 'Mutasi' WHERE respondent_id = (SELECT id FROM respondents WHERE name = 'Gita')`).run(world.clock.now().toISOString());
+    expect(await dispatcher.runOnce()).toMatchObject({ sent: 0, cancelled: 1 });
+    expect(mailTo('gita@example.id')).toHaveLength(0);
+    expect(world.db.prepare(`SELECT state, last_error FROM messages`).get()).toEqual({ state: 'cancelled', last_error: 'the respondent was withdrawn from the sample' });
+  });
 });
 
 describe('the automatic reminder schedule', () => {

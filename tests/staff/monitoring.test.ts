@@ -5,7 +5,8 @@ import { importAgencies } from '../../server/agencies/service.js';
 import { importRespondents } from '../../server/respondents/service.js';
 import { queueMessage } from '../../server/invitations/outboxStore.js';
 import { correctContactsFromFile } from '../../server/invitations/contactUpload.js';
-import { optOutInvitation } from '../../server/invitations/sending.js';
+import { exportLinks } from '../../server/invitations/service.js';
+import { optOutInvitation, queueInvitations, queueReminders } from '../../server/invitations/sending.js';
 import { sharedSurveyCounts } from '../../server/monitoring/sharedCounts.js';
 import { agencyGroupCounts } from '../../server/monitoring/store.js';
 import { connectionReader } from '../../server/platform/readerThread.js';
@@ -448,9 +449,9 @@ describe('uploading the undelivered list back with corrected contacts', () => {
     const report = await agent.post(uploadPath).field('_csrf', csrf).attach('file', Buffer.from(file), 'koreksi.csv').expect(200);
     const problems = [...report.text.matchAll(/<li>(line \d+, column [^<]+)<\/li>/g)].map((match) => match[1]!.replaceAll('&#39;', "'").replaceAll('&#34;', '"'));
     expect(problems).toEqual([
-      'line 2, column respondent_id: has answered or opted out: their contact is no longer used',
+      'line 2, column respondent_id: has answered, opted out or was withdrawn from the sample: their contact is no longer used',
       "line 3, column respondent_id: the invitation may already have been seen: replace its link on the respondent's own contact form",
-      'line 4, column respondent_id: has answered or opted out: their contact is no longer used',
+      'line 4, column respondent_id: has answered, opted out or was withdrawn from the sample: their contact is no longer used',
       `line 5, column respondent_id: no respondent ${id('Gita')} in PROV-A for this survey`,
       'line 6, column respondent_id: no respondent 999999 in PROV-A for this survey',
       'line 7, column respondent_id: "abc" is not a respondent number',
@@ -531,6 +532,102 @@ describe('uploading the undelivered list back with corrected contacts', () => {
     expect((await agent.get(uploadPath).expect(200)).text).toContain('Survei ini tidak sedang dibuka');
     await refusedWith(good, 'Survey SPI-TEST is closed: messages are only sent while it is open.');
     expect(everything()).toEqual(before);
+  });
+});
+
+describe('withdrawing a respondent from the sample', () => {
+  const respondentIdOf = (name: string) => world.db.prepare(`SELECT id FROM respondents WHERE name = ?`).pluck().get(name) as number;
+  const withdrawPath = (name: string, agency = 'PROV-A') => `/staff/monitoring/SPI-TEST/agencies/${agency}/respondents/${respondentIdOf(name)}/withdraw`;
+  const reinstatePath = (name: string) => `/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${respondentIdOf(name)}/reinstate`;
+  const provAInternal = async () => {
+    const surveyId = world.db.prepare(`SELECT id FROM surveys`).pluck().get() as number;
+    return (await agencyGroupCounts(connectionReader(world.db), surveyId)).find((row) => row.agencyCode === 'PROV-A' && row.group === 'internal')!;
+  };
+  const messagesOf = (name: string) => world.db.prepare(`SELECT kind, state, last_error AS lastError FROM messages WHERE invitation_id = ? ORDER BY id`).all(invitationOf(name));
+
+  it('a liaison withdraws someone who retired: the link stops working, nothing more is sent, the response rate leaves them out; reinstating undoes it', async () => {
+    const now = world.clock.now();
+    queueMessage(world.db, { invitationId: invitationOf('Budi'), channel: 'email', kind: 'reminder' }, now.getTime(), now.toISOString());
+    const budiToken = world.tokens.get('Budi')!;
+    expect(await provAInternal()).toMatchObject({ respondents: 5, invited: 5, opened: 2, started: 2, completed: 1 });
+    expect(responseRate(await provAInternal())).toBe(0.5);
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    expect((await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200)).text).toContain(`href="${withdrawPath('Budi')}"`);
+    const form = await agent.get(withdrawPath('Budi')).expect(200);
+    expect(form.text).toContain('Tarik Budi dari sampel?');
+    expect(form.text).toContain('Dapat dibatalkan selama survei belum ditutup');
+    // a reason is required: 422 naming the field, nothing changed
+    const refused = await agent.post(withdrawPath('Budi')).type('form').send({ _csrf: csrf, reason: '  ' }).expect(422);
+    expect(refused.text).toContain('aria-invalid="true"');
+    expect(refused.text).toContain('say why (retired, moved, listed by mistake…)');
+    await request(world.app).get(`/api/v1/respond/${budiToken}`).expect(200);
+
+    await agent.post(withdrawPath('Budi')).type('form').send({ _csrf: csrf, reason: 'Pensiun per 1 Juli' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?withdrawn=1');
+    // the link is as unknown as any, the draft typed through it is gone, the waiting reminder cancelled
+    await request(world.app).get(`/api/v1/respond/${budiToken}`).expect(404);
+    await request(world.app).post(`/api/v1/respond/${budiToken}/submit`).send({ answers: completeInternalAnswers() }).expect(404);
+    expect(world.db.prepare(`SELECT draft_json FROM invitations WHERE id = ?`).pluck().get(invitationOf('Budi'))).toBeNull();
+    expect(messagesOf('Budi')).toEqual([
+      { kind: 'invitation', state: 'sent', lastError: null },
+      { kind: 'reminder', state: 'cancelled', lastError: 'withdrawn from the sample' },
+    ]);
+    // out of the counts: 1 completed of (4 − 1 failed − 1 bounced − 1 opted out)
+    expect(await provAInternal()).toMatchObject({ respondents: 4, invited: 4, opened: 1, started: 1, completed: 1 });
+    expect(responseRate(await provAInternal())).toBe(1);
+    const page = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?withdrawn=1').expect(200);
+    expect(page.text).toContain('Responden ditarik dari sampel; tautannya tidak berlaku lagi.');
+    expect(page.text).toContain('Belum mengisi (4)');
+    expect(page.text).toContain('Ditarik dari sampel (1)');
+    expect(page.text).toMatch(/<td>Budi<\/td><td>Pegawai<\/td><td>Dinas Dua<\/td><td>Pensiun per 1 Juli<\/td>/);
+    // no reminder, no invitation goes to them any more, and their link is not handed out either
+    expect([...exportLinks(world.db, TEST_SECRET, 'http://integritas.test', 'SPI-TEST', { agencyCode: 'PROV-A' })].map((row) => row.name)).toEqual(['Fajar', 'Ani', 'Cici', 'Dodi', 'Eka']);
+    const reminders = await queueReminders(world.db, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A', minDays: 0, max: 5, dryRun: true });
+    expect(reminders.planned.map((planned) => planned.invitationId)).not.toContain(invitationOf('Budi'));
+    await agent.post(withdrawPath('Fajar')).type('form').send({ _csrf: csrf, reason: 'Salah data' }).expect(303);
+    expect((await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, false)).queued).toEqual({ email: 0, whatsapp: 0 });
+    expect(messagesOf('Fajar')).toEqual([]);
+
+    await agent.post(reinstatePath('Budi')).type('form').send({ _csrf: csrf }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?reinstated=1');
+    await request(world.app).get(`/api/v1/respond/${budiToken}`).expect(200);
+    expect(await provAInternal()).toMatchObject({ respondents: 5, invited: 5, completed: 1 });
+    const audit = world.db.prepare(`SELECT action, detail FROM audit_log WHERE action LIKE 'respondent.%' ORDER BY id`).all() as { action: string; detail: string }[];
+    expect(audit.map((entry) => [entry.action, JSON.parse(entry.detail) as unknown])).toEqual([
+      ['respondent.withdrawn', { survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Budi') }],
+      ['respondent.withdrawn', { survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Fajar') }],
+      ['respondent.reinstated', { survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Budi') }],
+    ]);
+  });
+
+  it('never someone who answered, nor twice; inspectors only see who was withdrawn and why; nothing changes once the survey is closed', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    expect((await agent.get(withdrawPath('Ani')).expect(200)).text).toContain('Responden ini sudah mengisi');
+    await agent.post(withdrawPath('Ani')).type('form').send({ _csrf: csrf, reason: 'Pensiun' }).expect(409);
+    // the database refuses it too
+    expect(() => world.db.prepare(`UPDATE invitations SET withdrawn_at = 'now' WHERE id = ?`).run(invitationOf('Ani'))).toThrow('a completed invitation cannot be withdrawn');
+    await agent.post(withdrawPath('Cici')).type('form').send({ _csrf: 'forged', reason: 'Pensiun' }).expect(403);
+    await agent.post(withdrawPath('Cici')).type('form').send({ _csrf: csrf, reason: 'x'.repeat(201) }).expect(422);
+    await agent.post(withdrawPath('Cici')).type('form').send({ _csrf: csrf, reason: 'Mutasi' }).expect(303);
+    expect((await agent.get(withdrawPath('Cici')).expect(200)).text).toContain('Responden ini sudah ditarik dari sampel.');
+    await agent.post(withdrawPath('Cici')).type('form').send({ _csrf: csrf, reason: 'Mutasi' }).expect(409);
+    expect(() => world.db.prepare(`UPDATE invitations SET status = 'completed' WHERE id = ?`).run(invitationOf('Cici'))).toThrow('a withdrawn invitation cannot be completed');
+    // their contact is not corrected any more either
+    expect((await agent.get(`/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${respondentIdOf('Cici')}/contact`).expect(200)).text).toContain('Kontak ini tidak dapat diperbaiki di sini');
+    await agent.post(reinstatePath('Dodi')).type('form').send({ _csrf: csrf }).expect(409);
+    await agent.get(withdrawPath('Gita', 'KOTA-B')).expect(403);
+
+    const inspector = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
+    await inspector.agent.get(withdrawPath('Dodi')).expect(403);
+    await inspector.agent.post(reinstatePath('Cici')).type('form').send({ _csrf: inspector.csrf }).expect(403);
+    const seen = await inspector.agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200);
+    expect(seen.text).toContain('Ditarik dari sampel (1)');
+    expect(seen.text).toContain('<td>Mutasi</td>');
+    expect(seen.text).not.toContain('/reinstate');
+    expect(seen.text).not.toContain('/withdraw');
+
+    world.db.prepare(`UPDATE surveys SET status = 'closed'`).run();
+    await agent.post(withdrawPath('Dodi')).type('form').send({ _csrf: csrf, reason: 'Pensiun' }).expect(422);
+    await agent.post(reinstatePath('Cici')).type('form').send({ _csrf: csrf }).expect(422);
+    expect(world.db.prepare(`SELECT r.name FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE i.withdrawn_at IS NOT NULL`).pluck().all()).toEqual(['Cici']);
   });
 });
 

@@ -1,0 +1,56 @@
+import { findAgencyByCode } from '../agencies/store.js';
+import type { Clock } from '../platform/clock.js';
+import type { Db } from '../platform/db.js';
+import { ConflictError, InputError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { requireSurvey } from '../surveys/service.js';
+import { cancelPendingMessages } from './outboxStore.js';
+import { clearWithdrawn, findContactRecord, setWithdrawn, type ContactRecord } from './store.js';
+
+/** Withdrawing a respondent from a survey's sample: someone on the list who should not answer
+ * (retired, moved to another agency, listed by mistake). Their link stops working as an unknown one
+ * does, waiting messages are cancelled and none is queued again, the draft typed through the link
+ * is deleted, and the monitoring counts leave them out, so they no longer lower the agency's
+ * response rate. Someone who has answered cannot be withdrawn: their response is anonymous and
+ * stays. Undone by reinstating, while the survey is not closed. */
+
+export interface WithdrawalTarget {
+  surveyCode: string;
+  agencyCode: string;
+  respondentId: number;
+}
+
+export const WITHDRAWAL_REASON_MAX = 200;
+
+/** The respondent behind a withdrawal form, in a survey not closed yet, or NotFound. */
+export function withdrawalFor(db: Db, target: WithdrawalTarget): ContactRecord & { surveyId: number } {
+  const survey = requireSurvey(db, target.surveyCode);
+  if (survey.status === 'closed') throw new InputError(`Survey ${survey.code} is closed: its sample can no longer change.`);
+  const agency = findAgencyByCode(db, target.agencyCode);
+  const record = agency ? findContactRecord(db, survey.id, agency.id, target.respondentId) : undefined;
+  if (!agency || !record) throw new NotFoundError(`No respondent ${target.respondentId} in ${target.agencyCode} for survey ${target.surveyCode}`);
+  return { ...record, surveyId: survey.id };
+}
+
+/** Withdraws one respondent; `reason` (required, at most 200 characters) is shown to staff. */
+export function withdrawRespondent(db: Db, clock: Clock, target: WithdrawalTarget, typedReason: string): { cancelledMessages: number } {
+  const reason = typedReason.trim();
+  if (reason === '') throw new ValidationError('The respondent was not withdrawn.', [{ field: 'reason', message: 'say why (retired, moved, listed by mistake…)' }]);
+  if (reason.length > WITHDRAWAL_REASON_MAX) throw new ValidationError('The respondent was not withdrawn.', [{ field: 'reason', message: `at most ${WITHDRAWAL_REASON_MAX} characters` }]);
+  return db.transaction(() => {
+    const record = withdrawalFor(db, target);
+    if (record.status === 'completed') throw new ConflictError('This respondent has answered; an anonymous response cannot be withdrawn.', 'completed');
+    if (record.withdrawn) throw new ConflictError('This respondent is already withdrawn.', 'already_withdrawn');
+    const nowIso = clock.now().toISOString();
+    setWithdrawn(db, record.invitationId, reason, nowIso);
+    return { cancelledMessages: cancelPendingMessages(db, record.invitationId, 'withdrawn from the sample', nowIso) };
+  }).immediate();
+}
+
+/** Puts a withdrawn respondent back in the sample: their link works again, and "send invitations"
+ * or a reminder reaches them as anyone else. */
+export function reinstateRespondent(db: Db, target: WithdrawalTarget): void {
+  db.transaction(() => {
+    const record = withdrawalFor(db, target);
+    if (!clearWithdrawn(db, record.invitationId)) throw new ConflictError('This respondent is not withdrawn.', 'not_withdrawn');
+  }).immediate();
+}
