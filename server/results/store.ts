@@ -99,14 +99,15 @@ export function* iterateScoredResponses(db: Db, surveyId: number, agencyId: numb
   if (current) yield current.response;
 }
 
-/** Per unit of an agency: how many invitations were completed (from invitations, never from answers). */
+/** Per unit of an agency: how many invitations were completed (from invitations, never from answers),
+ * out of those in the sample (not withdrawn). */
 export function unitCompletions(db: Db, surveyId: number, agencyId: number): { unitId: number; name: string; invited: number; completed: number }[] {
   return statement(
     db,
     `SELECT u.id AS unitId, u.name, COUNT(i.id) AS invited, COALESCE(SUM(i.status = 'completed'), 0) AS completed
        FROM agency_units u
        LEFT JOIN respondents r ON r.unit_id = u.id AND r.survey_id = ?
-       LEFT JOIN invitations i ON i.respondent_id = r.id
+       LEFT JOIN invitations i ON i.respondent_id = r.id AND i.withdrawn_at IS NULL
       WHERE u.agency_id = ?
       GROUP BY u.id ORDER BY u.name`,
   ).all(surveyId, agencyId) as { unitId: number; name: string; invited: number; completed: number }[];

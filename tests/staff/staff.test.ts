@@ -180,6 +180,11 @@ describe('results pages and exports', () => {
     const unitsSection = page.text.slice(page.text.indexOf('Per unit kerja'));
     expect(unitsSection).toMatch(/Dinas Satu<\/td><td class="num">1 \/ 1<\/td>\s*<td class="num">terlalu sedikit respons<\/td>/);
     expect(unitsSection).not.toMatch(/Dinas Satu[^]*?<td class="num">\d+,\d\d<\/td>/);
+    expect(unitsSection).toMatch(/Dinas Dua<\/td><td class="num">0 \/ 1<\/td>/);
+    // Budi, of Dinas Dua, withdrawn from the sample: out of the unit's count
+    world.db.prepare(`UPDATE invitations SET withdrawn_at = 'now', withdrawn_reason = 'Mutasi' WHERE respondent_id = (SELECT id FROM respondents WHERE name = 'Budi')`).run();
+    const after = await agent.get('/staff/results/SPI-TEST/agencies/PROV-A').expect(200);
+    expect(after.text.slice(after.text.indexOf('Per unit kerja'))).toMatch(/Dinas Dua<\/td><td class="num">0 \/ 0<\/td>/);
   });
 });
 
