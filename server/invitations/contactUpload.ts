@@ -10,7 +10,7 @@ import { requireOpenForSending } from './sending.js';
 import { findContactRecord } from './store.js';
 
 /** Corrected contacts for one agency, uploaded as a file: the list of undelivered invitations
- * (monitoring's undelivered.csv) after a liaison has fixed its emails and phone numbers in a
+ * (monitoring's undelivered.xlsx or .csv) after a liaison has fixed its emails and phone numbers in a
  * spreadsheet. Each row is what one correction form would do (contactCorrection.ts), by
  * `respondent_id`; other columns (name, group, the error) are ignored, as in every import.
  *
