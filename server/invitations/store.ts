@@ -146,3 +146,11 @@ export function setWithdrawn(db: Db, invitationId: number, reason: string, nowIs
 export function clearWithdrawn(db: Db, invitationId: number): boolean {
   return statement(db, 'UPDATE invitations SET withdrawn_at = NULL, withdrawn_reason = NULL WHERE id = ? AND withdrawn_at IS NOT NULL').run(invitationId).changes === 1;
 }
+
+/** The invitation of one respondent added by hand (a staff form; imports insert theirs in bulk). */
+export function insertInvitation(db: Db, respondentId: number, surveyId: number, token: { tokenSeed: string; tokenHash: Buffer }, language: string): number {
+  return Number(
+    statement(db, 'INSERT INTO invitations (respondent_id, survey_id, token_seed, token_hash, language) VALUES (?, ?, ?, ?, ?)').run(respondentId, surveyId, token.tokenSeed, token.tokenHash, language)
+      .lastInsertRowid,
+  );
+}

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { findAgencyByCode } from '../agencies/store.js';
+import { findAgencyByCode, listUnits } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
@@ -22,6 +22,8 @@ import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, 
 import { appendAudit } from '../staff/store.js';
 import { localize } from '../surveys/localize.js';
 import { requireSurvey } from '../surveys/service.js';
+import { SUPPORTED_LANGUAGES } from '../surveys/schema.js';
+import { addRespondent } from '../respondents/service.js';
 import { suggestEmail } from '../respondents/emailTypos.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
@@ -132,6 +134,20 @@ export function monitoringPages(
     response.end();
   });
 
+  /** What the agency page says after an action sent the staff member back to it (the query says which). */
+  function actionDone(request: Request, t: ReturnType<typeof staffTranslator>['t']): string | null {
+    const query = request.query;
+    const channelOf = (value: unknown) => (value === 'email' || value === 'whatsapp' ? t(`contact.channel.${value}`) : null);
+    if (query.queued !== undefined) return t('monitor.reminders_queued', { count: Number(query.queued) || 0 });
+    if (channelOf(query.resent)) return t('contact.resent', { channel: channelOf(query.resent)! });
+    if (query.saved === 'contact') return t('contact.saved');
+    if (channelOf(query.added)) return t('add.done_sent', { channel: channelOf(query.added)! });
+    if (query.added !== undefined) return t('add.done');
+    if (query.withdrawn !== undefined) return t('withdraw.done');
+    if (query.reinstated !== undefined) return t('withdraw.reinstated');
+    return null;
+  }
+
   function agencyFor(request: Request, response: Response) {
     const survey = surveyFor(request);
     const code = String(request.params.code);
@@ -188,18 +204,7 @@ export function monitoringPages(
         const mode = correctionMode({ status: 'new', optedOut: person.optedOut, withdrawn: false, messaged: person.messaged, linkSeen: person.linkSeen });
         return mode === 'reissue' && role !== 'administrator' ? null : mode;
       },
-      message:
-        request.query.queued !== undefined
-          ? t('monitor.reminders_queued', { count: Number(request.query.queued) || 0 })
-          : request.query.resent === 'email' || request.query.resent === 'whatsapp'
-            ? t('contact.resent', { channel: t(`contact.channel.${request.query.resent}`) })
-            : request.query.saved === 'contact'
-              ? t('contact.saved')
-              : request.query.withdrawn !== undefined
-                ? t('withdraw.done')
-                : request.query.reinstated !== undefined
-                  ? t('withdraw.reinstated')
-                  : null,
+      message: actionDone(request, t),
       scripts: ['refresh.js'],
       autoRefresh: true,
     });
@@ -346,6 +351,51 @@ export function monitoringPages(
       renderContactsUpload(request, response, 200, { report });
     } catch (error) {
       if (error instanceof InputError) return renderContactsUpload(request, response, 422, { refused: error.message });
+      throw error;
+    }
+  });
+
+  // Adding one respondent by hand (a replacement for someone withdrawn, a newcomer), checked as an
+  // import row is (respondents/service.ts, addRespondent). Administrators and the agency's liaison.
+  const addPath = '/staff/monitoring/:survey/agencies/:code/respondents/new';
+  const addForm = z.object({
+    group: z.string().max(100).catch(''),
+    name: z.string().max(400).catch(''),
+    email: z.string().max(300).catch(''),
+    phone: z.string().max(60).catch(''),
+    unit: z.string().max(300).catch(''),
+    language: z.string().max(10).catch(''),
+    send: z.literal('yes').optional().catch(undefined),
+  });
+  const renderAdd = (request: Request, response: Response, status: number, form?: z.infer<typeof addForm> & { errors: FieldProblem[] }) => {
+    const { survey, agency } = agencyFor(request, response);
+    if (survey.status === 'closed') throw new InputError(`Survey ${survey.code} is closed: no respondents can be added.`);
+    const { t, language } = staffTranslator(request, response);
+    const groups = Object.keys(survey.definition.groups);
+    response.status(status).render('monitoring/add', {
+      t,
+      language,
+      staff: currentStaff(response)!,
+      survey,
+      agency,
+      groups: groups.map((code) => ({ code, title: localize(survey.definition.groups[code]?.title, language) || code })),
+      units: listUnits(db, agency.id).map((unit) => unit.name),
+      languages: SUPPORTED_LANGUAGES,
+      form: form ?? { group: groups[0] ?? '', name: '', email: '', phone: '', unit: '', language: 'id', send: 'yes', errors: [] },
+    });
+  };
+
+  router.get(addPath, allow('administrator', 'liaison'), (request: Request, response: Response) => renderAdd(request, response, 200));
+
+  router.post(addPath, allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
+    const { survey, agency } = agencyFor(request, response);
+    const typed = addForm.parse(request.body ?? {});
+    try {
+      const { respondentId, channel } = addRespondent(db, clock, settings, { surveyCode: survey.code, agencyCode: agency.code }, typed, typed.send === 'yes');
+      appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'respondent.added', detail: { survey: survey.code, agency: agency.code, respondent: respondentId, channel } });
+      response.redirect(303, `/staff/monitoring/${survey.code}/agencies/${agency.code}?added=${channel ?? 'stored'}`);
+    } catch (error) {
+      if (error instanceof ValidationError) return renderAdd(request, response, 422, { ...typed, errors: error.problems });
       throw error;
     }
   });

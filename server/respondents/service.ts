@@ -1,16 +1,18 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { listAgencies, listAllUnits } from '../agencies/store.js';
+import { findAgencyByCode, listAgencies, listAllUnits, listUnits } from '../agencies/store.js';
 import { noteChange } from '../platform/changes.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { emailTypoNotice, emptyReport, readTable, requireColumns, type ImportReport } from '../platform/tabular.js';
-import { ConflictError, InputError } from '../platform/errors.js';
-import { insertStagedInvitations } from '../invitations/store.js';
+import { ConflictError, InputError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
+import { queueMessage, type Channel } from '../invitations/outboxStore.js';
+import { automaticChannel } from '../invitations/sending.js';
+import { insertInvitation, insertStagedInvitations } from '../invitations/store.js';
 import { invitationTokenMinter } from '../invitations/tokens.js';
 import { requireSurvey } from '../surveys/service.js';
 import { suggestEmail } from './emailTypos.js';
 import { parseRespondentRow, type RespondentRowContext } from './rows.js';
-import { createImportStaging, dropImportStaging, insertStagedRespondents, listContactKeys, nextRespondentId, stageRespondents, type StagedRespondent } from './store.js';
+import { contactTakenByAnother, createImportStaging, dropImportStaging, insertRespondent, insertStagedRespondents, listContactKeys, nextRespondentId, stageRespondents, type StagedRespondent } from './store.js';
 
 /** Rows checked between two turns of the event loop (see below). */
 const ROWS_PER_TURN = 1000;
@@ -132,4 +134,56 @@ export async function importRespondents(
   report.rejected = report.rows - report.stored - report.duplicates;
   report.errors.sort((a, b) => a.line - b.line);
   return report;
+}
+
+/** One respondent as typed in the staff form ('' for an empty field). */
+export interface RespondentForm {
+  group: string;
+  name: string;
+  email: string;
+  phone: string;
+  unit: string;
+  language: string;
+}
+
+/** Adds one respondent to an agency's list by hand (a replacement for someone withdrawn, a
+ * newcomer), checked as an import row is, with their invitation; `sendNow` also queues it on the
+ * channel their contact gives, when the survey is open. Problems name the form's field. */
+export function addRespondent(
+  db: Db,
+  clock: Clock,
+  settings: { secretKey: Buffer; whatsappConfigured: boolean },
+  target: { surveyCode: string; agencyCode: string },
+  form: RespondentForm,
+  sendNow: boolean,
+): { respondentId: number; channel: Channel | null } {
+  const survey = requireSurvey(db, target.surveyCode);
+  if (survey.status === 'closed') throw new InputError(`Survey ${survey.code} is closed: no respondents can be added.`);
+  const agency = findAgencyByCode(db, target.agencyCode);
+  if (!agency) throw new NotFoundError(`No agency ${target.agencyCode}`);
+  const units = new Map(listUnits(db, agency.id).map((unit) => [unit.name.toLowerCase(), unit]));
+  const context: RespondentRowContext = {
+    groupCodes: new Set(Object.keys(survey.definition.groups)),
+    agency: () => ({ code: agency.code, units: new Map([...units].map(([key, unit]) => [key, unit.name])) }),
+  };
+  const row = { line: 0, cells: { agency_code: agency.code, group: form.group.trim(), name: form.name.trim(), email: form.email.trim(), phone: form.phone.trim(), unit: form.unit.trim(), language: form.language.trim() } };
+  const { respondent, problems } = parseRespondentRow(row, context);
+  const fieldProblems: FieldProblem[] = problems.map((problem) => ({ field: problem.column, message: problem.message }));
+  return db.transaction(() => {
+    const registered = { id: 0, surveyId: survey.id, agencyId: agency.id };
+    if (respondent?.email && contactTakenByAnother(db, registered, 'email', respondent.email)) fieldProblems.push({ field: 'email', message: `this email is already registered for ${agency.code} in this survey` });
+    if (respondent?.phone && contactTakenByAnother(db, registered, 'phone', respondent.phone)) fieldProblems.push({ field: 'phone', message: `this phone is already registered for ${agency.code} in this survey` });
+    if (!respondent || fieldProblems.length > 0) throw new ValidationError('The respondent was not added.', fieldProblems);
+    const now = clock.now();
+    const respondentId = insertRespondent(
+      db,
+      { surveyId: survey.id, agencyId: agency.id, groupCode: respondent.groupCode, unitId: respondent.unit === null ? null : units.get(respondent.unit.toLowerCase())!.id, name: respondent.name, email: respondent.email, phone: respondent.phone, language: respondent.language },
+      now.toISOString(),
+    );
+    const invitationId = insertInvitation(db, respondentId, survey.id, invitationTokenMinter(settings.secretKey)(), respondent.language);
+    noteChange(db, 'results');
+    const channel = sendNow && survey.status === 'open' ? automaticChannel(respondent, settings.whatsappConfigured) : null;
+    if (channel) queueMessage(db, { invitationId, channel, kind: 'invitation' }, now.getTime(), now.toISOString());
+    return { respondentId, channel };
+  }).immediate();
 }

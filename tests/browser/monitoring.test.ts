@@ -177,6 +177,28 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     await context.close();
   });
 
+  it('adds a respondent by hand on a phone: labelled fields, errors tied to them; axe clean', async () => {
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await openSignedIn(page, '/staff/monitoring/SPI-TEST/agencies/KOTA-B', /\/agencies\/KOTA-B$/);
+    await page.getByRole('link', { name: 'Tambah responden' }).click();
+    await page.getByRole('heading', { name: 'Tambah responden: Kota B' }).waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByLabel('Nama').fill('Joko Baru');
+    await page.getByLabel('Email').fill('joko@gmail');
+    await page.getByRole('button', { name: 'Tambah responden' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByLabel('Email').fill('joko@example.id');
+    await page.getByLabel('Unit kerja').selectOption('Dinas Tiga');
+    await page.getByRole('button', { name: 'Tambah responden' }).click();
+    await page.waitForURL(/added=email$/);
+    expect(await page.getByRole('status').filter({ hasText: 'Responden ditambahkan' }).count()).toBe(1);
+    expect(world.db.prepare(`SELECT u.name FROM respondents r JOIN agency_units u ON u.id = r.unit_id WHERE r.name = 'Joko Baru'`).pluck().get()).toBe('Dinas Tiga');
+    await context.close();
+  });
+
   it('replacing a sent link asks for a labelled confirmation first; axe clean', async () => {
     const context = await phoneContext(browser);
     const page = await context.newPage();

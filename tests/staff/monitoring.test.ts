@@ -631,6 +631,52 @@ describe('withdrawing a respondent from the sample', () => {
   });
 });
 
+describe('adding one respondent by hand', () => {
+  const addPath = '/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/new';
+  const fields = { group: 'internal', name: 'Hadi Pengganti', email: ' Hadi@Example.id ', phone: '', unit: 'Dinas Dua', language: 'en' };
+
+  it('the liaison adds a replacement, checked as an import row, with a working link and the invitation queued at once', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    expect((await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200)).text).toContain(`href="${addPath}"`);
+    const form = await agent.get(addPath).expect(200);
+    expect(form.text).toContain('<option value="Dinas Dua">Dinas Dua</option>');
+    expect(form.text).toContain('name="send" value="yes" checked');
+    await agent.post(addPath).type('form').send({ _csrf: csrf, ...fields, send: 'yes' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?added=email');
+    const added = world.db.prepare(`SELECT r.id, r.email, r.phone, r.language, u.name AS unit, i.id AS invitationId, i.token_seed AS tokenSeed FROM respondents r JOIN invitations i ON i.respondent_id = r.id LEFT JOIN agency_units u ON u.id = r.unit_id WHERE r.name = 'Hadi Pengganti'`).get() as { id: number; email: string; phone: string | null; language: string; unit: string; invitationId: number; tokenSeed: string };
+    expect(added).toMatchObject({ email: 'hadi@example.id', phone: null, language: 'en', unit: 'Dinas Dua' });
+    expect(world.db.prepare(`SELECT channel, kind, state FROM messages WHERE invitation_id = ?`).all(added.invitationId)).toEqual([{ channel: 'email', kind: 'invitation', state: 'queued' }]);
+    const questionnaire = await request(world.app).get(`/api/v1/respond/${deriveInvitationToken(TEST_SECRET, added.tokenSeed)}`).expect(200);
+    expect(questionnaire.body).toMatchObject({ status: 'new', language: 'en' });
+    expect((await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?added=email').expect(200)).text).toContain('Responden ditambahkan; undangannya masuk antrean lewat email.');
+    const audit = world.db.prepare(`SELECT detail FROM audit_log WHERE action = 'respondent.added'`).pluck().all() as string[];
+    expect(audit.map((detail) => JSON.parse(detail) as unknown)).toEqual([{ survey: 'SPI-TEST', agency: 'PROV-A', respondent: added.id, channel: 'email' }]);
+    // without "send now", only stored: "send invitations" sends it later
+    await agent.post(addPath).type('form').send({ _csrf: csrf, ...fields, name: 'Ina', email: '', phone: '0812 3456 7090' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?added=stored');
+    expect(world.db.prepare(`SELECT COUNT(*) FROM messages m JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id WHERE r.name = 'Ina'`).pluck().get()).toBe(0);
+  });
+
+  it('refuses what an import would refuse, with 422 naming each field, and adds nothing; only the agency\'s own staff, until the survey closes', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    const respondents = () => world.db.prepare(`SELECT COUNT(*) FROM respondents`).pluck().get();
+    const before = respondents();
+    const refused = await agent.post(addPath).type('form').send({ _csrf: csrf, ...fields, group: 'expert', email: 'bukan-email', phone: '12', unit: 'Dinas Sembilan', language: 'fr' }).expect(422);
+    for (const field of ['group', 'email', 'phone', 'unit', 'language']) expect(refused.text).toContain(`id="add-${field}-error"`);
+    expect(refused.text).toContain('aria-invalid="true" aria-describedby="add-email-error"');
+    expect(refused.text).toContain('value="bukan-email"');
+    expect((await agent.post(addPath).type('form').send({ _csrf: csrf, ...fields, email: 'cici@example.id' }).expect(422)).text).toContain('this email is already registered for PROV-A in this survey');
+    expect((await agent.post(addPath).type('form').send({ _csrf: csrf, ...fields, email: '', phone: '' }).expect(422)).text).toContain('an email or a phone number is required');
+    await agent.post(addPath).type('form').send({ _csrf: 'forged', ...fields }).expect(403);
+    await agent.post('/staff/monitoring/SPI-TEST/agencies/KOTA-B/respondents/new').type('form').send({ _csrf: csrf, ...fields, unit: '' }).expect(403);
+    const inspector = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
+    await inspector.agent.get(addPath).expect(403);
+    expect((await inspector.agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200)).text).not.toContain(addPath);
+    world.db.prepare(`UPDATE surveys SET status = 'closed'`).run();
+    await agent.get(addPath).expect(422);
+    await agent.post(addPath).type('form').send({ _csrf: csrf, ...fields }).expect(422);
+    expect(respondents()).toBe(before);
+  });
+});
+
 describe('replacing a link that may have reached a wrong address', () => {
   const budiPath = () => `/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${world.db.prepare(`SELECT id FROM respondents WHERE name = 'Budi'`).pluck().get() as number}/contact`;
   const budiInvitation = () => world.db.prepare(`SELECT token_seed AS tokenSeed, status, opened_at AS openedAt, started_at AS startedAt, draft_json AS draft FROM invitations WHERE id = ?`).get(invitationOf('Budi')) as { tokenSeed: string; status: string; openedAt: string | null; startedAt: string | null; draft: string | null };
