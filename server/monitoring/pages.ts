@@ -127,9 +127,9 @@ export function monitoringPages(
     const counts = await agencyGroupCounts(reader, survey.id, null);
     appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'monitoring.export', detail: { survey: survey.code } });
     response.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="monitoring-${survey.code}.csv"`);
-    response.write('\uFEFF' + csvLine(['agency', 'name', 'group', 'respondents', 'invited', 'delivered', 'failed', 'bounced', 'opted_out', 'opened', 'started', 'completed', 'response_rate', 'min_responses']));
+    response.write('\uFEFF' + csvLine(['agency', 'name', 'group', 'respondents', 'invited', 'delivered', 'failed', 'bounced', 'opted_out', 'withdrawn', 'opened', 'started', 'completed', 'response_rate', 'min_responses']));
     for (const row of withRates(survey, counts)) {
-      response.write(csvLine([row.agencyCode, row.agencyName, row.group, row.respondents, row.invited, row.delivered, row.failed, row.bounced, row.optedOut, row.opened, row.started, row.completed, row.rate, row.minResponses]));
+      response.write(csvLine([row.agencyCode, row.agencyName, row.group, row.respondents, row.invited, row.delivered, row.failed, row.bounced, row.optedOut, row.withdrawn, row.opened, row.started, row.completed, row.rate, row.minResponses]));
     }
     response.end();
   });

@@ -15,6 +15,8 @@ export interface FunnelCounts {
 }
 
 export interface AgencyGroupRow extends FunnelCounts {
+  /** withdrawn from the sample: in none of the other counts */
+  withdrawn: number;
   agencyCode: string;
   agencyName: string;
   kind: string;
@@ -35,21 +37,47 @@ const FUNNEL = `COUNT(*) AS respondents,
        SUM(i.status = 'completed') AS completed`;
 
 /** All agencies, or one: its own SQL text, so that SQLite starts from that agency and its
- * respondents (an "(? IS NULL OR code = ?)" condition would scan every invitation of the survey). */
-export function agencyGroupCounts(reader: Reader, surveyId: number, agencyCode: string | null = null): Promise<AgencyGroupRow[]> {
-  return reader.all<AgencyGroupRow>(
-    `${deliveryStateCte(agencyCode === null ? 'survey' : 'agencyCode')}
+ * respondents (an "(? IS NULL OR code = ?)" condition would scan every invitation of the survey).
+ * The funnel counts leave respondents withdrawn from the sample out; how many were withdrawn is
+ * counted beside them (`withdrawn`), so that inspectors see an agency shrinking its own sample. A
+ * group whose every respondent was withdrawn still has its row, with zeros. */
+export async function agencyGroupCounts(reader: Reader, surveyId: number, agencyCode: string | null = null): Promise<AgencyGroupRow[]> {
+  const agencyCondition = agencyCode === null ? '' : ' AND r.survey_id = ? AND a.code = ?';
+  const [counted, withdrawnRows] = await Promise.all([
+    reader.all<Omit<AgencyGroupRow, 'withdrawn'>>(
+      `${deliveryStateCte(agencyCode === null ? 'survey' : 'agencyCode')}
      SELECT a.code AS agencyCode, a.name AS agencyName, a.kind, p.code AS parentCode, r.group_code AS "group", ${FUNNEL}
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
        JOIN agencies a ON a.id = r.agency_id
        LEFT JOIN agencies p ON p.id = a.parent_id
        LEFT JOIN delivery d ON d.invitation_id = i.id
-      WHERE i.survey_id = ? AND i.withdrawn_at IS NULL${agencyCode === null ? '' : ' AND r.survey_id = ? AND a.code = ?'}
+      WHERE i.survey_id = ? AND i.withdrawn_at IS NULL${agencyCondition}
       GROUP BY a.id, r.group_code
       ORDER BY a.code, r.group_code`,
-    agencyCode === null ? [surveyId, surveyId] : [surveyId, agencyCode, surveyId, surveyId, agencyCode],
-  );
+      agencyCode === null ? [surveyId, surveyId] : [surveyId, agencyCode, surveyId, surveyId, agencyCode],
+    ),
+    // few rows, through the partial index of migration 010
+    reader.all<Pick<AgencyGroupRow, 'agencyCode' | 'agencyName' | 'kind' | 'parentCode' | 'group' | 'withdrawn'>>(
+      `SELECT a.code AS agencyCode, a.name AS agencyName, a.kind, p.code AS parentCode, r.group_code AS "group", COUNT(*) AS withdrawn
+         FROM invitations i
+         JOIN respondents r ON r.id = i.respondent_id
+         JOIN agencies a ON a.id = r.agency_id
+         LEFT JOIN agencies p ON p.id = a.parent_id
+        WHERE i.survey_id = ? AND i.withdrawn_at IS NOT NULL${agencyCondition}
+        GROUP BY a.id, r.group_code`,
+      agencyCode === null ? [surveyId] : [surveyId, surveyId, agencyCode],
+    ),
+  ]);
+  const keyOf = (row: { agencyCode: string; group: string }) => `${row.agencyCode}\u0000${row.group}`;
+  const rows = new Map(counted.map((row) => [keyOf(row), { ...row, withdrawn: 0 }]));
+  const none: FunnelCounts = { respondents: 0, invited: 0, delivered: 0, failed: 0, bounced: 0, optedOut: 0, opened: 0, started: 0, completed: 0 };
+  for (const withdrawn of withdrawnRows) {
+    const row = rows.get(keyOf(withdrawn));
+    if (row) row.withdrawn = withdrawn.withdrawn;
+    else rows.set(keyOf(withdrawn), { ...none, ...withdrawn });
+  }
+  return [...rows.values()].sort((a, b) => (a.agencyCode < b.agencyCode ? -1 : a.agencyCode > b.agencyCode ? 1 : a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
 }
 
 export function unitCounts(reader: Reader, surveyId: number, agencyId: number): Promise<(FunnelCounts & { unit: string | null })[]> {

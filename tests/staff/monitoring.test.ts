@@ -121,7 +121,8 @@ describe('monitoring figures', () => {
     const searched = await agent.get('/staff/monitoring/SPI-TEST?q=kota').expect(200);
     expect([...searched.text.matchAll(/data-row="([^"]+)"/g)].map((match) => match[1])).toEqual(['KOTA-B/internal']);
     const csv = await agent.get('/staff/monitoring/SPI-TEST/export.csv').expect(200);
-    expect(csv.text).toContain('PROV-A,Provinsi A,internal,5,5,1,1,1,1,2,2,1,0.5,2');
+    expect(csv.text).toContain('agency,name,group,respondents,invited,delivered,failed,bounced,opted_out,withdrawn,opened,started,completed,response_rate,min_responses');
+    expect(csv.text).toContain('PROV-A,Provinsi A,internal,5,5,1,1,1,1,0,2,2,1,0.5,2');
   });
 
   it('the drill-down lists non-responders (names and channels, never answers) and per unit counts from invitations', async () => {
@@ -586,6 +587,12 @@ describe('withdrawing a respondent from the sample', () => {
     await agent.post(withdrawPath('Fajar')).type('form').send({ _csrf: csrf, reason: 'Salah data' }).expect(303);
     expect((await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, false)).queued).toEqual({ email: 0, whatsapp: 0 });
     expect(messagesOf('Fajar')).toEqual([]);
+    // how many each agency withdrew stays in sight of inspectors, beside the counts it no longer lowers;
+    // a group all of whose respondents were withdrawn keeps its row
+    const inspector = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
+    const exported = (await inspector.agent.get('/staff/monitoring/SPI-TEST/export.csv').expect(200)).text;
+    expect(exported).toContain('PROV-A,Provinsi A,external,0,0,0,0,0,0,1,0,0,0,,2');
+    expect(exported).toContain('PROV-A,Provinsi A,internal,4,4,1,1,1,1,1,1,1,1,1,2');
 
     await agent.post(reinstatePath('Budi')).type('form').send({ _csrf: csrf }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?reinstated=1');
     await request(world.app).get(`/api/v1/respond/${budiToken}`).expect(200);

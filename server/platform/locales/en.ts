@@ -205,6 +205,7 @@ export const en: Record<MessageKey, string> = {
   'monitor.failed': "Failed",
   'monitor.bounced': "Bounced",
   'monitor.opted_out': "Opted out",
+  'monitor.withdrawn': "Withdrawn",
   'monitor.opened': "Opened",
   'monitor.started': "Started",
   'monitor.completed': "Completed",

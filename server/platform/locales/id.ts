@@ -204,6 +204,7 @@ export const id = {
   'monitor.failed': "Gagal",
   'monitor.bounced': "Ditolak",
   'monitor.opted_out': "Berhenti",
+  'monitor.withdrawn': "Ditarik",
   'monitor.opened': "Dibuka",
   'monitor.started': "Mulai",
   'monitor.completed': "Selesai",
