@@ -130,6 +130,16 @@ export function requeueInvitationMessage(db: Db, invitationId: number, channel: 
   if (requeued === 0) queueMessage(db, { invitationId, channel, kind: 'invitation' }, nowMs, nowIso);
 }
 
+/** Puts back in the queue the messages of an invitation that were cancelled for `reason` (a
+ * withdrawal undone): due now, as they were before. */
+export function restoreCancelledMessages(db: Db, invitationId: number, reason: string, nowMs: number, nowIso: string): number {
+  return statement(
+    db,
+    `UPDATE messages SET state = 'queued', last_error = NULL, next_attempt_at = ?, updated_at = ?
+      WHERE invitation_id = ? AND state = 'cancelled' AND last_error = ?`,
+  ).run(nowMs, nowIso, invitationId, reason).changes;
+}
+
 /** Queued messages of an invitation are not sent once it is completed or opted out. */
 export function cancelPendingMessages(db: Db, invitationId: number, reason: string, nowIso: string): number {
   return statement(

@@ -3,7 +3,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { ConflictError, InputError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { requireSurvey } from '../surveys/service.js';
-import { cancelPendingMessages } from './outboxStore.js';
+import { cancelPendingMessages, restoreCancelledMessages } from './outboxStore.js';
 import { clearWithdrawn, findContactRecord, setWithdrawn, type ContactRecord } from './store.js';
 
 /** Withdrawing a respondent from a survey's sample: someone on the list who should not answer
@@ -20,6 +20,9 @@ export interface WithdrawalTarget {
 }
 
 export const WITHDRAWAL_REASON_MAX = 200;
+
+/** What the messages a withdrawal cancelled say, so that reinstating finds them again. */
+const CANCELLED_BY_WITHDRAWAL = 'withdrawn from the sample';
 
 /** The respondent behind a withdrawal form, in a survey not closed yet, or NotFound. */
 export function withdrawalFor(db: Db, target: WithdrawalTarget): ContactRecord & { surveyId: number } {
@@ -42,15 +45,18 @@ export function withdrawRespondent(db: Db, clock: Clock, target: WithdrawalTarge
     if (record.withdrawn) throw new ConflictError('This respondent is already withdrawn.', 'already_withdrawn');
     const nowIso = clock.now().toISOString();
     setWithdrawn(db, record.invitationId, reason, nowIso);
-    return { cancelledMessages: cancelPendingMessages(db, record.invitationId, 'withdrawn from the sample', nowIso) };
+    return { cancelledMessages: cancelPendingMessages(db, record.invitationId, CANCELLED_BY_WITHDRAWAL, nowIso) };
   }).immediate();
 }
 
-/** Puts a withdrawn respondent back in the sample: their link works again, and "send invitations"
- * or a reminder reaches them as anyone else. */
-export function reinstateRespondent(db: Db, target: WithdrawalTarget): void {
-  db.transaction(() => {
+/** Puts a withdrawn respondent back in the sample: their link works again, the messages the
+ * withdrawal cancelled are queued again (an invitation cancelled before it left would otherwise
+ * count as sent and never go), and reminders reach them as anyone else. */
+export function reinstateRespondent(db: Db, clock: Clock, target: WithdrawalTarget): { restoredMessages: number } {
+  return db.transaction(() => {
     const record = withdrawalFor(db, target);
     if (!clearWithdrawn(db, record.invitationId)) throw new ConflictError('This respondent is not withdrawn.', 'not_withdrawn');
+    const now = clock.now();
+    return { restoredMessages: restoreCancelledMessages(db, record.invitationId, CANCELLED_BY_WITHDRAWAL, now.getTime(), now.toISOString()) };
   }).immediate();
 }

@@ -433,7 +433,7 @@ export function monitoringPages(
 
   router.post('/staff/monitoring/:survey/agencies/:code/respondents/:respondent/reinstate', allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
     const { target } = respondentTarget(request, response);
-    reinstateRespondent(db, target);
+    reinstateRespondent(db, clock, target);
     appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'respondent.reinstated', detail: { survey: target.surveyCode, agency: target.agencyCode, respondent: target.respondentId } });
     response.redirect(303, `/staff/monitoring/${target.surveyCode}/agencies/${target.agencyCode}?reinstated=1`);
   });

@@ -597,12 +597,34 @@ describe('withdrawing a respondent from the sample', () => {
     await agent.post(reinstatePath('Budi')).type('form').send({ _csrf: csrf }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?reinstated=1');
     await request(world.app).get(`/api/v1/respond/${budiToken}`).expect(200);
     expect(await provAInternal()).toMatchObject({ respondents: 5, invited: 5, completed: 1 });
+    // what the withdrawal cancelled waits again
+    expect(messagesOf('Budi')).toEqual([
+      { kind: 'invitation', state: 'sent', lastError: null },
+      { kind: 'reminder', state: 'queued', lastError: null },
+    ]);
     const audit = world.db.prepare(`SELECT action, detail FROM audit_log WHERE action LIKE 'respondent.%' ORDER BY id`).all() as { action: string; detail: string }[];
     expect(audit.map((entry) => [entry.action, JSON.parse(entry.detail) as unknown])).toEqual([
       ['respondent.withdrawn', { survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Budi') }],
       ['respondent.withdrawn', { survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Fajar') }],
       ['respondent.reinstated', { survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Budi') }],
     ]);
+  });
+
+  it('an invitation cancelled by a withdrawal before it left goes out after reinstating; one cancelled for another reason stays cancelled', async () => {
+    const now = world.clock.now();
+    queueMessage(world.db, { invitationId: invitationOf('Fajar'), channel: 'whatsapp', kind: 'invitation' }, now.getTime(), now.toISOString());
+    const { agent, csrf } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    await agent.post(withdrawPath('Fajar')).type('form').send({ _csrf: csrf, reason: 'Salah data' }).expect(303);
+    expect(messagesOf('Fajar')).toEqual([{ kind: 'invitation', state: 'cancelled', lastError: 'withdrawn from the sample' }]);
+    // "send invitations" counts him as invited already: without the restore he would never get it
+    expect((await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, true)).queued).toEqual({ email: 0, whatsapp: 0 });
+    // Eka's queued invitation was cancelled by her opt-out, not by a withdrawal
+    const ekaBefore = messagesOf('Eka');
+    await agent.post(withdrawPath('Eka')).type('form').send({ _csrf: csrf, reason: 'Mutasi' }).expect(303);
+    await agent.post(reinstatePath('Fajar')).type('form').send({ _csrf: csrf }).expect(303);
+    await agent.post(reinstatePath('Eka')).type('form').send({ _csrf: csrf }).expect(303);
+    expect(messagesOf('Fajar')).toEqual([{ kind: 'invitation', state: 'queued', lastError: null }]);
+    expect(messagesOf('Eka')).toEqual(ekaBefore);
   });
 
   it('never someone who answered, nor twice; inspectors only see who was withdrawn and why; nothing changes once the survey is closed', async () => {
