@@ -161,12 +161,14 @@ export function monitoringPages(
     const { survey, agency } = agencyFor(request, response);
     const { t, language } = staffTranslator(request, response);
     const show: NonResponderFilter = request.query.show === 'undelivered' ? 'undelivered' : 'all';
-    const paging = pageOf(await countNonResponders(reader, survey.id, agency.id, show), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
+    // a name, email or phone: to find the one person to correct or withdraw among thousands
+    const search = z.string().max(100).catch('').parse(request.query.q ?? '').trim();
+    const paging = pageOf(await countNonResponders(reader, survey.id, agency.id, show, search), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
     const [perDay, groups, units, shownNonResponders, withdrawn] = await Promise.all([
       completionsPerDay(reader, survey.id, agency.id),
       agencyGroupCounts(reader, survey.id, agency.code),
       unitCounts(reader, survey.id, agency.id),
-      nonResponders(reader, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }, show),
+      nonResponders(reader, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }, show, search),
       withdrawnRespondents(reader, survey.id, agency.id, WITHDRAWN_SHOWN),
     ]);
     response.render('monitoring/agency', {
@@ -189,7 +191,8 @@ export function monitoringPages(
       nonResponders: shownNonResponders,
       paging,
       show,
-      hrefFor: (page: number) => pageHref(`/staff/monitoring/${survey.code}/agencies/${agency.code}`, { show: show === 'all' ? undefined : show }, page),
+      search,
+      hrefFor: (page: number) => pageHref(`/staff/monitoring/${survey.code}/agencies/${agency.code}`, { show: show === 'all' ? undefined : show, q: search || undefined }, page),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
       canRemind: survey.status === 'open' && currentStaff(response)!.role !== 'inspector',

@@ -129,13 +129,26 @@ export type NonResponderFilter = 'all' | 'undelivered';
 
 // the best state of the invitation's messages is failed (1) or bounced (2); a parameter turns it off
 const UNDELIVERED_CONDITION = `(? = 'all' OR (SELECT ${BEST_DELIVERY_STATE} FROM messages m WHERE m.invitation_id = i.id) IN (1, 2))`;
+// a name or email containing the search, or a phone containing its digits; '' turns it off
+const SEARCH_CONDITION = `(? = '' OR r.name LIKE ? ESCAPE '\\' OR r.email LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\')`;
+
+/** The parameters of SEARCH_CONDITION for what a staff member typed: a phone typed as 0812 3456
+ * or 62812… finds the +62812… stored (respondents/phone.ts). */
+function searchParameters(search: string): string[] {
+  const typed = search.trim();
+  if (typed === '') return ['', '', '', ''];
+  const contains = (text: string) => `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+  const digits = typed.replace(/[\s().\-/]/g, '');
+  const phone = /^\+?\d+$/.test(digits) ? digits.replace(/^0/, '+62').replace(/^62/, '+62') : typed;
+  return [typed, contains(typed), contains(typed), contains(phone)];
+}
 
 /** How many of an agency's respondents have not answered yet. */
-export async function countNonResponders(reader: Reader, surveyId: number, agencyId: number, filter: NonResponderFilter = 'all'): Promise<number> {
+export async function countNonResponders(reader: Reader, surveyId: number, agencyId: number, filter: NonResponderFilter = 'all', search = ''): Promise<number> {
   const [row] = await reader.all<{ count: number }>(
     `SELECT COUNT(*) AS count FROM invitations i JOIN respondents r ON r.id = i.respondent_id
-      WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed' AND i.withdrawn_at IS NULL AND ${UNDELIVERED_CONDITION}`,
-    [surveyId, agencyId, filter],
+      WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed' AND i.withdrawn_at IS NULL AND ${UNDELIVERED_CONDITION} AND ${SEARCH_CONDITION}`,
+    [surveyId, agencyId, filter, ...searchParameters(search)],
   );
   return row!.count;
 }
@@ -143,14 +156,14 @@ export async function countNonResponders(reader: Reader, surveyId: number, agenc
 /** Who has not answered yet, for the liaison to chase: names and channels, never answers. One
  * page at a time: a large ministry has tens of thousands at the start of a round. The page is
  * chosen first, so that delivery states and reminder counts are looked up for its rows only. */
-export async function nonResponders(reader: Reader, surveyId: number, agencyId: number, page: { limit: number; offset: number }, filter: NonResponderFilter = 'all'): Promise<NonResponder[]> {
+export async function nonResponders(reader: Reader, surveyId: number, agencyId: number, page: { limit: number; offset: number }, filter: NonResponderFilter = 'all', search = ''): Promise<NonResponder[]> {
   const rows = await reader.all<Omit<NonResponder, 'optedOut' | 'opened' | 'messaged' | 'linkSeen'> & { optedOut: number; opened: number; messaged: number; linkSeen: number }>(
     `WITH shown AS (
        SELECT i.id AS invitation_id
          FROM invitations i
          JOIN respondents r ON r.id = i.respondent_id
          LEFT JOIN agency_units u ON u.id = r.unit_id
-        WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed' AND i.withdrawn_at IS NULL AND ${UNDELIVERED_CONDITION}
+        WHERE r.survey_id = ? AND r.agency_id = ? AND i.status <> 'completed' AND i.withdrawn_at IS NULL AND ${UNDELIVERED_CONDITION} AND ${SEARCH_CONDITION}
         ORDER BY r.group_code, u.name, r.name, r.id
         LIMIT ? OFFSET ?)
      SELECT r.id AS respondentId, r.name, r.group_code AS "group", u.name AS unit, r.email, r.phone,
@@ -165,7 +178,7 @@ export async function nonResponders(reader: Reader, surveyId: number, agencyId: 
        JOIN respondents r ON r.id = i.respondent_id
        LEFT JOIN agency_units u ON u.id = r.unit_id
       ORDER BY r.group_code, u.name, r.name, r.id`,
-    [surveyId, agencyId, filter, page.limit, page.offset],
+    [surveyId, agencyId, filter, ...searchParameters(search), page.limit, page.offset],
   );
   return rows.map((row) => ({ ...row, optedOut: row.optedOut === 1, opened: row.opened === 1, messaged: row.messaged === 1, linkSeen: row.linkSeen === 1 }));
 }

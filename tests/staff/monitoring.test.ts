@@ -285,6 +285,29 @@ describe('correcting the contact of someone whose invitation failed or bounced',
     expect([...second.text.matchAll(/<tr><td>(Warga \d+)<\/td>/g)].map((match) => match[1])).toEqual(names.filter((_, index) => index % 2 === 0).slice(100));
   });
 
+  it('finds the one person to act on by name, email or phone as typed, keeping the search across pages', async () => {
+    const names = Array.from({ length: 240 }, (_, index) => `Warga ${String(index).padStart(3, '0')}`);
+    await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-TEST', Buffer.from('agency_code,group,name,email\n' + names.map((name, index) => `PROV-A,internal,${name},warga${index}@example.id`).join('\n') + '\n'));
+    const { agent } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    const namesFor = async (query: string) => {
+      const page = await agent.get(`/staff/monitoring/SPI-TEST/agencies/PROV-A?${query}`).expect(200);
+      return [...page.text.matchAll(/<tr><td>([^<]+)<\/td><td>/g)].map((match) => match[1]);
+    };
+    expect(await namesFor('q=warga%20117')).toEqual(['Warga 117']);
+    expect(await namesFor('q=WARGA12%40')).toEqual(['Warga 012']); // the email warga12@…, whatever the case
+    expect(await namesFor(`q=${encodeURIComponent('0812-3456-7001')}`)).toEqual(['Budi']); // stored as +6281234567001
+    expect(await namesFor('q=%25')).toEqual([]); // a % is a character, not "anything"
+    expect((await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?q=nobody').expect(200)).text).toContain('Tidak ada yang belum mengisi yang cocok dengan pencarian ini.');
+    // with the undelivered filter too; and 200 of the 240 through the pager, which keeps the search
+    expect(await namesFor('q=dodi&show=undelivered')).toEqual(['Dodi']);
+    const first = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?q=warga%201').expect(200);
+    expect(first.text).toContain('Belum mengisi (100)');
+    const many = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?q=warga').expect(200);
+    expect(many.text).toContain('Belum mengisi (240)');
+    expect(many.text).toContain('href="/staff/monitoring/SPI-TEST/agencies/PROV-A?q=warga&amp;page=2"');
+    expect(many.text).toContain('value="warga"');
+  });
+
   it('before any message, a correction only stores the contact; with messages still queued, they follow the new contact', async () => {
     const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
     const form = await agent.get(contactPath('Fajar')).expect(200);

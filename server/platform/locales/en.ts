@@ -239,6 +239,8 @@ export const en: Record<MessageKey, string> = {
   'monitor.delivery.failed': "failed",
   'monitor.delivery.not_invited': "not invited",
   'monitor.everyone_answered': "Everyone has answered.",
+  'monitor.search_person': "Search a name, email or number",
+  'monitor.no_match': "No one who has not answered matches this search.",
   'monitor.show': "Show",
   'monitor.show_all': "Everyone who has not answered",
   'monitor.show_undelivered': "Only those whose invitation failed or bounced",

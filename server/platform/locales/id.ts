@@ -238,6 +238,8 @@ export const id = {
   'monitor.delivery.failed': "gagal",
   'monitor.delivery.not_invited': "belum diundang",
   'monitor.everyone_answered': "Semua responden sudah mengisi.",
+  'monitor.search_person': "Cari nama, email, atau nomor",
+  'monitor.no_match': "Tidak ada yang belum mengisi yang cocok dengan pencarian ini.",
   'monitor.show': "Tampilkan",
   'monitor.show_all': "Semua yang belum mengisi",
   'monitor.show_undelivered': "Hanya yang undangannya gagal atau ditolak",
