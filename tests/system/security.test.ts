@@ -39,7 +39,9 @@ afterAll(() => world.cleanup());
 
 function concretePaths(path: string): string[] {
   const token = world.tokens.get('Dodi')!;
-  const base = path.replace(':survey', 'SPI-TEST').replace(':code', 'XSS-1').replace(':id', '1').replace(':page', '1').replace(':token', token);
+  // the respondent whose name is the payload: their contact and withdrawal pages show it
+  const respondent = String(world.db.prepare(`SELECT id FROM respondents WHERE email = 'xss@example.id'`).pluck().get());
+  const base = path.replace(':survey', 'SPI-TEST').replace(':code', 'XSS-1').replace(':id', '1').replace(':page', '1').replace(':token', token).replace(':respondent', respondent);
   return base.includes(':format') ? ['csv', 'json', 'xlsx'].map((format) => base.replace(':format', format)) : [base];
 }
 
@@ -69,6 +71,10 @@ describe('cross-site scripting', () => {
       // and the payload really is on the pages, escaped (the test would pass vacuously otherwise)
       const results = await agent.get('/staff/monitoring/SPI-TEST').expect(200);
       expect(results.text).toContain('Kota &lt;script&gt;alert(&#34;xss&#34;)&lt;/script&gt;');
+      if (phase === 'open') {
+        const respondentPaths = concretePaths('/staff/monitoring/:survey/agencies/:code/respondents/:respondent/withdraw');
+        expect((await agent.get(respondentPaths[0]!).expect(200)).text).toContain('Nama &lt;script&gt;alert(&#34;xss&#34;)&lt;/script&gt;');
+      }
     }
     expect(htmlPages).toBeGreaterThanOrEqual(15);
     changeSurveyStatus(world.db, world.clock, 'SPI-TEST', 'open');
