@@ -714,6 +714,7 @@ describe('adding one respondent by hand', () => {
     const refused = await agent.post(addPath).type('form').send({ _csrf: csrf, ...fields, group: 'expert', email: 'bukan-email', phone: '12', unit: 'Dinas Sembilan', language: 'fr' }).expect(422);
     for (const field of ['group', 'email', 'phone', 'unit', 'language']) expect(refused.text).toContain(`id="add-${field}-error"`);
     expect(refused.text).toContain('aria-invalid="true" aria-describedby="add-email-error"');
+    expect(refused.text).toContain('aria-invalid="true" aria-describedby="add-phone-hint add-phone-error"');
     expect(refused.text).toContain('value="bukan-email"');
     expect((await agent.post(addPath).type('form').send({ _csrf: csrf, ...fields, email: 'cici@example.id' }).expect(422)).text).toContain('this email is already registered for PROV-A in this survey');
     expect((await agent.post(addPath).type('form').send({ _csrf: csrf, ...fields, email: '', phone: '' }).expect(422)).text).toContain('an email or a phone number is required');
