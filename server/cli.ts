@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDispatcher, whatsappConfigured } from './invitations/delivery.js';
 import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders, scheduledReminders } from './invitations/sending.js';
 import { exportLinks } from './invitations/service.js';
+import { reinstateRespondent, respondentByContact, withdrawRespondent } from './invitations/withdrawal.js';
 import { createLogger } from './platform/logger.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { csvLine } from './platform/csv.js';
@@ -32,6 +33,9 @@ export const USAGE = `Usage: npm run cli -- COMMAND [options]
   survey open CODE | survey close CODE        change a survey's status
   agencies import FILE                        import agencies (CSV or XLSX)
   respondents import --survey CODE FILE       import a survey's respondents (CSV or XLSX)
+  respondents withdraw --survey CODE --agency A (--email E | --phone P) --reason TEXT
+  respondents reinstate --survey CODE --agency A (--email E | --phone P)
+                                              take a respondent out of the sample, or put them back
   links export --survey CODE [--agency A] [--group G]
                                               CSV of personal links to stdout
   invitations send --survey CODE [--agency A] [--group G] [--channel email|whatsapp]
@@ -85,7 +89,8 @@ function onePositional(positionals: string[], what: string): string {
   return positionals[0]!;
 }
 
-async function runCommand(context: CliContext, command: string, positionals: string[], options: Options): Promise<void> {
+/** Runs one command; what it returns is added to the command's audit entry. */
+async function runCommand(context: CliContext, command: string, positionals: string[], options: Options): Promise<Record<string, unknown> | void> {
   const { db, clock, io, config } = context;
   switch (command) {
     case 'survey load': {
@@ -110,6 +115,20 @@ async function runCommand(context: CliContext, command: string, positionals: str
       const report = await importRespondents(db, clock, context.secretKey(), surveyCode, readInputFile(onePositional(positionals, 'FILE')));
       io.stdout(formatReport(report) + '\n');
       return;
+    }
+    case 'respondents withdraw':
+    case 'respondents reinstate': {
+      const contact = { email: typeof options.email === 'string' ? options.email : undefined, phone: typeof options.phone === 'string' ? options.phone : undefined };
+      const target = respondentByContact(db, requireOption(options, 'survey'), requireOption(options, 'agency'), contact);
+      if (command === 'respondents withdraw') {
+        const { cancelledMessages } = withdrawRespondent(db, clock, target, requireOption(options, 'reason'));
+        io.stdout(`Respondent ${target.respondentId} of ${target.agencyCode} withdrawn from the sample; ${cancelledMessages} waiting message(s) cancelled.\n`);
+      } else {
+        const { restoredMessages } = reinstateRespondent(db, clock, target);
+        io.stdout(`Respondent ${target.respondentId} of ${target.agencyCode} is back in the sample; ${restoredMessages} message(s) queued again.\n`);
+      }
+      // the audit names the respondent by id, not by the contact typed (see runCli)
+      return { respondent: target.respondentId };
     }
     case 'links export': {
       const surveyCode = requireOption(options, 'survey');
@@ -248,7 +267,7 @@ function wholeNumberOption(options: Options, name: string, fallback: number): nu
 }
 
 const TWO_WORD_COMMANDS = new Set(['survey', 'agencies', 'respondents', 'links', 'invitations', 'reminders', 'responses', 'corrections', 'staff']);
-const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'respondents import', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch', 'responses import', 'responses flagged', 'responses exclude', 'responses clear-flags', 'corrections add', 'results', 'staff add']);
+const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'respondents import', 'respondents withdraw', 'respondents reinstate', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch', 'responses import', 'responses flagged', 'responses exclude', 'responses clear-flags', 'corrections add', 'results', 'staff add']);
 
 export async function runCli(argv: string[], io: CliIo, environment: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   let parsed;
@@ -269,6 +288,7 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
         points: { type: 'string' },
         format: { type: 'string' },
         email: { type: 'string' },
+        phone: { type: 'string' },
         role: { type: 'string' },
         'password-stdin': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -305,16 +325,19 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
   try {
     db = openDatabase(config.DATABASE_PATH);
     let secretKey: Buffer | undefined;
-    await runCommand(
+    const outcome = await runCommand(
       { config, db, clock, io, secretKey: () => (secretKey ??= loadSecretKey(config.SECRET_KEY, config.DATA_DIR)) },
       command,
       positionals,
       parsed.values,
     );
-    // Every command that changes or exports something is audited (options only: no secrets pass as options).
+    // Every command that changes or exports something is audited (options only: no secrets pass as
+    // options), a respondent by id rather than by the email or phone that named them.
     if (!['invitations status', 'responses flagged'].includes(command)) {
-      const { help: _help, 'password-stdin': _stdin, ...detail } = parsed.values;
-      appendAudit(db, { at: clock.now().toISOString(), actor: 'cli', action: command.replace(' ', '.'), detail: { ...detail, ...(positionals[0] ? { file: positionals[0] } : {}) } });
+      const { help: _help, 'password-stdin': _stdin, ...options } = parsed.values;
+      const { email: _email, phone: _phone, ...withoutContact } = options;
+      const detail = command.startsWith('respondents ') ? withoutContact : options;
+      appendAudit(db, { at: clock.now().toISOString(), actor: 'cli', action: command.replace(' ', '.'), detail: { ...detail, ...(positionals[0] ? { file: positionals[0] } : {}), ...outcome } });
     }
     return 0;
   } catch (error) {

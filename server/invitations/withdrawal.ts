@@ -2,6 +2,8 @@ import { findAgencyByCode } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { ConflictError, InputError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { normalizeMobileNumber } from '../respondents/phone.js';
+import { findRespondentIdByContact } from '../respondents/store.js';
 import { requireSurvey } from '../surveys/service.js';
 import { cancelPendingMessages, restoreCancelledMessages } from './outboxStore.js';
 import { clearWithdrawn, findContactRecord, setWithdrawn, type ContactRecord } from './store.js';
@@ -59,4 +61,24 @@ export function reinstateRespondent(db: Db, clock: Clock, target: WithdrawalTarg
     const now = clock.now();
     return { restoredMessages: restoreCancelledMessages(db, record.invitationId, CANCELLED_BY_WITHDRAWAL, now.getTime(), now.toISOString()) };
   }).immediate();
+}
+
+/** The respondent a command line names by email or phone (normalised as stored), for
+ * `respondents withdraw` and `respondents reinstate`. */
+export function respondentByContact(db: Db, surveyCode: string, agencyCode: string, contact: { email?: string; phone?: string }): WithdrawalTarget {
+  const survey = requireSurvey(db, surveyCode);
+  const agency = findAgencyByCode(db, agencyCode);
+  if (!agency) throw new NotFoundError(`No agency ${agencyCode}`);
+  if ((contact.email === undefined) === (contact.phone === undefined)) throw new InputError('Name the respondent by --email or by --phone (one of them).');
+  let field: 'email' | 'phone' = 'email';
+  let value = contact.email?.trim().toLowerCase() ?? '';
+  if (contact.phone !== undefined) {
+    const checked = normalizeMobileNumber(contact.phone);
+    if (!checked.ok) throw new InputError(`--phone ${checked.reason}`);
+    field = 'phone';
+    value = checked.e164;
+  }
+  const respondentId = findRespondentIdByContact(db, survey.id, agency.id, field, value);
+  if (respondentId === undefined) throw new NotFoundError(`No respondent of ${agency.code} in survey ${survey.code} has that ${field}.`);
+  return { surveyCode: survey.code, agencyCode: agency.code, respondentId };
 }

@@ -116,3 +116,8 @@ export function contactTakenByAnother(db: Db, respondent: { id: number; surveyId
 export function updateRespondentContact(db: Db, respondentId: number, contact: { email: string | null; phone: string | null }): void {
   statement(db, 'UPDATE respondents SET email = ?, phone = ? WHERE id = ?').run(contact.email, contact.phone, respondentId);
 }
+
+/** The respondent of an agency and survey with this stored email or phone, if any (both are unique there). */
+export function findRespondentIdByContact(db: Db, surveyId: number, agencyId: number, field: 'email' | 'phone', value: string): number | undefined {
+  return statement(db, `SELECT id FROM respondents WHERE survey_id = ? AND agency_id = ? AND ${field} = ?`).pluck().get(surveyId, agencyId, value) as number | undefined;
+}

@@ -159,6 +159,41 @@ describe('command line', () => {
     audit.close();
   });
 
+  it('withdraws a respondent named by email or phone and puts them back; the audit names them by id, not by contact', async () => {
+    await cli('survey', 'load', file('survey.json', JSON.stringify(testSurvey())));
+    await cli('survey', 'open', 'SPI-TEST');
+    await cli('agencies', 'import', file('agencies.csv', AGENCIES_CSV));
+    await cli('respondents', 'import', '--survey', 'SPI-TEST', file('respondents.csv', RESPONDENTS_CSV));
+    await cli('invitations', 'send', '--survey', 'SPI-TEST', '--agency', 'PROV-A');
+    const database = () => new Database(path.join(dir, 'cli.db'), { readonly: true });
+    const budiId = (() => {
+      const db = database();
+      const id = db.prepare(`SELECT id FROM respondents WHERE name = 'Budi'`).pluck().get() as number;
+      db.close();
+      return id;
+    })();
+    expect(await cli('respondents', 'withdraw', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--phone', '0812-3456-7001', '--reason', 'Pensiun')).toEqual({
+      code: 0,
+      stdout: `Respondent ${budiId} of PROV-A withdrawn from the sample; 1 waiting message(s) cancelled.\n`,
+      stderr: '',
+    });
+    const links = (await cli('links', 'export', '--survey', 'SPI-TEST', '--agency', 'PROV-A')).stdout;
+    expect(links).not.toContain('Budi');
+    expect((await cli('respondents', 'withdraw', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--email', 'BUDI@example.id', '--reason', 'Pensiun'))).toMatchObject({ code: 1, stderr: 'Rejected: This respondent is already withdrawn.\n' });
+    expect((await cli('respondents', 'withdraw', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--email', 'nobody@example.id', '--reason', 'x')).stderr).toContain('No respondent of PROV-A in survey SPI-TEST has that email.');
+    expect((await cli('respondents', 'withdraw', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--email', 'cici@example.id', '--phone', '0812', '--reason', 'x')).code).toBe(1);
+    expect((await cli('respondents', 'withdraw', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--email', 'cici@example.id')).code).toBe(2); // no --reason
+    expect(await cli('respondents', 'reinstate', '--survey', 'SPI-TEST', '--agency', 'PROV-A', '--email', 'budi@example.id')).toMatchObject({ code: 0, stdout: `Respondent ${budiId} of PROV-A is back in the sample; 1 message(s) queued again.\n` });
+    const db = database();
+    expect(db.prepare(`SELECT withdrawn_at FROM invitations WHERE respondent_id = ?`).pluck().get(budiId)).toBeNull();
+    const audited = db.prepare(`SELECT action, detail FROM audit_log WHERE action LIKE 'respondents.w%' OR action LIKE 'respondents.r%' ORDER BY id`).all() as { action: string; detail: string }[];
+    expect(audited.map((entry) => [entry.action, JSON.parse(entry.detail) as unknown])).toEqual([
+      ['respondents.withdraw', { survey: 'SPI-TEST', agency: 'PROV-A', reason: 'Pensiun', respondent: budiId }],
+      ['respondents.reinstate', { survey: 'SPI-TEST', agency: 'PROV-A', respondent: budiId }],
+    ]);
+    db.close();
+  });
+
   it('staff add reads the password from standard input', async () => {
     await cli('agencies', 'import', file('agencies.csv', AGENCIES_CSV));
     expect((await cli('staff', 'add', '--email', 'kota@example.id', '--role', 'liaison', '--agency', 'KOTA-B')).code).toBe(2);
