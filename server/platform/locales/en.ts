@@ -305,7 +305,7 @@ export const en: Record<MessageKey, string> = {
   'contact.phone_hint': "For example: 0812 3456 7890 or +62 812 3456 7890",
   'contact.submit': "Save and send the invitation again",
   'contact.submit_edit': "Save the contact",
-  'contact.not_correctable': "This contact cannot be corrected here: the respondent has answered or opted out.",
+  'contact.not_correctable': "This contact cannot be corrected here: the respondent has answered, opted out or been withdrawn from the sample.",
   'contact.errors': "The contact was not changed:",
   'contact.confirm': "Confirmation",
   'contact.explain_reissue': "This invitation was sent or its link was opened, perhaps at a wrong address. The old link will be revoked on every channel; a new link goes to the contact you save.",

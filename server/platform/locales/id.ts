@@ -306,7 +306,7 @@ export const id = {
   'contact.phone_hint': "Contoh: 0812 3456 7890 atau +62 812 3456 7890",
   'contact.submit': "Simpan dan kirim ulang undangan",
   'contact.submit_edit': "Simpan kontak",
-  'contact.not_correctable': "Kontak ini tidak dapat diperbaiki di sini: responden ini sudah mengisi atau berhenti berlangganan.",
+  'contact.not_correctable': "Kontak ini tidak dapat diperbaiki di sini: responden ini sudah mengisi, berhenti berlangganan, atau ditarik dari sampel.",
   'contact.errors': "Kontak tidak diubah:",
   'contact.confirm': "Konfirmasi",
   'contact.explain_reissue': "Undangan ini sudah terkirim atau tautannya sudah dibuka, mungkin di alamat yang salah. Tautan lama akan dicabut di semua saluran; tautan baru dikirim ke kontak yang Anda simpan.",
