@@ -95,7 +95,7 @@ export function correctContact(
   return db.transaction(() => {
     const record = contactFor(db, target);
     const mode = correctionMode(record);
-    if (mode === null) throw new ConflictError('Only the contact of someone who has not answered or opted out can be corrected.', 'not_correctable');
+    if (mode === null) throw new ConflictError('Only the contact of someone who has not answered, opted out or been withdrawn can be corrected.', 'not_correctable');
     if (mode === 'reissue' && !request.administrator) throw new ConflictError('Only an administrator can replace a link that may have been seen.', 'administrators_only');
     const respondent = { id: record.respondentId, surveyId: record.surveyId, agencyId: record.agencyId };
     const { email, phone, problems } = checkedContact(db, respondent, target.agencyCode, request);
