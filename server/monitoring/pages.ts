@@ -5,7 +5,7 @@ import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import type { Reader } from '../platform/readerThread.js';
-import { InputError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
+import { ConflictError, InputError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
 import { dateFormat, formatPercent } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import { formatProblem, PROBLEMS_SHOWN, problemsToShow, writeXlsx } from '../platform/tabular.js';
@@ -24,6 +24,7 @@ import { localize } from '../surveys/localize.js';
 import { requireSurvey } from '../surveys/service.js';
 import { SUPPORTED_LANGUAGES } from '../surveys/schema.js';
 import { addRespondent } from '../respondents/service.js';
+import { respondentDetails, updateRespondentDetails } from '../respondents/details.js';
 import { suggestEmail } from '../respondents/emailTypos.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
@@ -143,6 +144,7 @@ export function monitoringPages(
     if (query.saved === 'contact') return t('contact.saved');
     if (channelOf(query.added)) return t('add.done_sent', { channel: channelOf(query.added)! });
     if (query.added !== undefined) return t('add.done');
+    if (query.changed !== undefined) return t('details.done');
     if (query.withdrawn !== undefined) return t('withdraw.done');
     if (query.reinstated !== undefined) return t('withdraw.reinstated');
     return null;
@@ -370,21 +372,27 @@ export function monitoringPages(
     language: z.string().max(10).catch(''),
     send: z.literal('yes').optional().catch(undefined),
   });
-  const renderAdd = (request: Request, response: Response, status: number, form?: z.infer<typeof addForm> & { errors: FieldProblem[] }) => {
-    const { survey, agency } = agencyFor(request, response);
-    if (survey.status === 'closed') throw new InputError(`Survey ${survey.code} is closed: no respondents can be added.`);
+  /** What the add form and the details form offer: the survey's groups, the agency's units, the languages. */
+  const respondentFormLocals = (request: Request, response: Response, survey: SurveyRecord, agency: { id: number; code: string; name: string }) => {
     const { t, language } = staffTranslator(request, response);
-    const groups = Object.keys(survey.definition.groups);
-    response.status(status).render('monitoring/add', {
+    return {
       t,
       language,
       staff: currentStaff(response)!,
       survey,
       agency,
-      groups: groups.map((code) => ({ code, title: localize(survey.definition.groups[code]?.title, language) || code })),
+      groups: Object.keys(survey.definition.groups).map((code) => ({ code, title: localize(survey.definition.groups[code]?.title, language) || code })),
       units: listUnits(db, agency.id).map((unit) => unit.name),
       languages: SUPPORTED_LANGUAGES,
-      form: form ?? { group: groups[0] ?? '', name: '', email: '', phone: '', unit: '', language: 'id', send: 'yes', errors: [] },
+    };
+  };
+  const renderAdd = (request: Request, response: Response, status: number, form?: z.infer<typeof addForm> & { errors: FieldProblem[] }) => {
+    const { survey, agency } = agencyFor(request, response);
+    if (survey.status === 'closed') throw new InputError(`Survey ${survey.code} is closed: no respondents can be added.`);
+    response.status(status).render('monitoring/add', {
+      ...respondentFormLocals(request, response, survey, agency),
+      form: form ?? { group: Object.keys(survey.definition.groups)[0] ?? '', name: '', email: '', phone: '', unit: '', language: 'id', send: 'yes', errors: [] },
+      formAction: `/staff/monitoring/${survey.code}/agencies/${agency.code}/respondents/new`,
     });
   };
 
@@ -399,6 +407,37 @@ export function monitoringPages(
       response.redirect(303, `/staff/monitoring/${survey.code}/agencies/${agency.code}?added=${channel ?? 'stored'}`);
     } catch (error) {
       if (error instanceof ValidationError) return renderAdd(request, response, 422, { ...typed, errors: error.problems });
+      throw error;
+    }
+  });
+
+  // Correcting a non-responder's name, group, unit or language (respondents/details.ts), on the
+  // add form without its contact fields. Administrators and the agency's liaison, until the survey closes.
+  const detailsPath = '/staff/monitoring/:survey/agencies/:code/respondents/:respondent/details';
+  const detailsForm = addForm.pick({ group: true, name: true, unit: true, language: true }).extend({ confirm: z.literal('yes').optional().catch(undefined) });
+  const renderDetails = (request: Request, response: Response, status: number, { target }: ReturnType<typeof respondentTarget>, form?: z.infer<typeof detailsForm> & { errors: FieldProblem[] }) => {
+    const { survey, agency, record, language: storedLanguage, unit, hasDraft } = respondentDetails(db, target);
+    if (record.status === 'completed') throw new ConflictError('This respondent has answered; their response stays under the group and unit it was given in.', 'completed');
+    response.status(status).render('monitoring/add', {
+      ...respondentFormLocals(request, response, survey, agency),
+      respondentName: record.name,
+      hasDraft,
+      form: form ?? { group: record.groupCode, name: record.name, unit, language: storedLanguage, errors: [] },
+      formAction: `/staff/monitoring/${survey.code}/agencies/${agency.code}/respondents/${record.respondentId}/details`,
+    });
+  };
+
+  router.get(detailsPath, allow('administrator', 'liaison'), (request: Request, response: Response) => renderDetails(request, response, 200, respondentTarget(request, response)));
+
+  router.post(detailsPath, allow('administrator', 'liaison'), verifyCsrf, (request: Request, response: Response) => {
+    const subject = respondentTarget(request, response);
+    const typed = detailsForm.parse(request.body ?? {});
+    try {
+      const { groupChanged } = updateRespondentDetails(db, subject.target, { ...typed, confirmed: typed.confirm === 'yes' });
+      appendAudit(db, { at: clock.now().toISOString(), actor: currentStaff(response)!.email, action: 'respondent.details_changed', detail: { survey: subject.target.surveyCode, agency: subject.target.agencyCode, respondent: subject.target.respondentId, groupChanged } });
+      response.redirect(303, `/staff/monitoring/${subject.target.surveyCode}/agencies/${subject.target.agencyCode}?changed=1`);
+    } catch (error) {
+      if (error instanceof ValidationError) return renderDetails(request, response, 422, subject, { ...typed, errors: error.problems });
       throw error;
     }
   });

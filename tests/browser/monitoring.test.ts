@@ -199,6 +199,21 @@ describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
     await context.close();
   });
 
+  it('moves a respondent to the right unit from their details form; axe clean', async () => {
+    const dodi = world.db.prepare(`SELECT id FROM respondents WHERE name = 'Dodi'`).pluck().get() as number;
+    const context = await phoneContext(browser);
+    const page = await context.newPage();
+    await openSignedIn(page, `/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${dodi}/details`, /\/details$/);
+    await page.getByRole('heading', { name: 'Ubah data Dodi' }).waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByLabel('Unit kerja').selectOption('Dinas Dua');
+    await page.getByRole('button', { name: 'Simpan data' }).click();
+    await page.waitForURL(/changed=1$/);
+    expect(await page.getByRole('status').filter({ hasText: 'Data responden disimpan.' }).count()).toBe(1);
+    expect(world.db.prepare(`SELECT u.name FROM respondents r JOIN agency_units u ON u.id = r.unit_id WHERE r.id = ?`).pluck().get(dodi)).toBe('Dinas Dua');
+    await context.close();
+  });
+
   it('replacing a sent link asks for a labelled confirmation first; axe clean', async () => {
     const context = await phoneContext(browser);
     const page = await context.newPage();

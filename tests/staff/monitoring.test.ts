@@ -730,6 +730,52 @@ describe('adding one respondent by hand', () => {
   });
 });
 
+describe('correcting a non-responder\'s name, group, unit or language', () => {
+  const respondentIdOf = (name: string) => world.db.prepare(`SELECT id FROM respondents WHERE name = ?`).pluck().get(name) as number;
+  const detailsPath = (name: string) => `/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${respondentIdOf(name)}/details`;
+  const stored = (name: string) => world.db.prepare(`SELECT r.name, r.group_code AS "group", u.name AS unit, r.language FROM respondents r LEFT JOIN agency_units u ON u.id = r.unit_id WHERE r.name = ?`).get(name);
+
+  it('the liaison moves someone to the right unit; a new group starts the other questionnaire afresh, after a confirmation when a draft would be lost', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    expect((await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200)).text).toContain(`href="${detailsPath('Cici')}"`);
+    const form = await agent.get(detailsPath('Cici')).expect(200);
+    expect(form.text).toContain('Ubah data Cici');
+    expect(form.text).not.toContain('name="email"');
+    await agent.post(detailsPath('Cici')).type('form').send({ _csrf: csrf, name: 'Cici Rahma', group: 'internal', unit: 'dinas satu', language: 'en' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?changed=1');
+    expect(stored('Cici Rahma')).toEqual({ name: 'Cici Rahma', group: 'internal', unit: 'Dinas Satu', language: 'en' });
+
+    // Budi started the internal questionnaire; he is a service user
+    const budiToken = world.tokens.get('Budi')!;
+    expect((await request(world.app).get(`/api/v1/respond/${budiToken}`).expect(200)).body).toMatchObject({ group: { code: 'internal' }, status: 'in_progress' });
+    const refused = await agent.post(detailsPath('Budi')).type('form').send({ _csrf: csrf, name: 'Budi', group: 'external', unit: '', language: 'id' }).expect(422);
+    expect(refused.text).toContain('id="add-confirm-error"');
+    expect(stored('Budi')).toMatchObject({ group: 'internal' });
+    await agent.post(detailsPath('Budi')).type('form').send({ _csrf: csrf, name: 'Budi', group: 'external', unit: '', language: 'id', confirm: 'yes' }).expect(303);
+    const questionnaire = (await request(world.app).get(`/api/v1/respond/${budiToken}`).expect(200)).body as { group: { code: string }; status: string; answers: unknown };
+    expect(questionnaire).toMatchObject({ group: { code: 'external' }, status: 'new', answers: {} });
+    expect(world.db.prepare(`SELECT status, started_at AS startedAt, opened_at IS NOT NULL AS opened FROM invitations WHERE id = ?`).get(invitationOf('Budi'))).toEqual({ status: 'opened', startedAt: null, opened: 1 });
+    const audit = world.db.prepare(`SELECT detail FROM audit_log WHERE action = 'respondent.details_changed' ORDER BY id`).pluck().all() as string[];
+    expect(audit.map((detail) => (JSON.parse(detail) as { groupChanged: boolean }).groupChanged)).toEqual([false, true]);
+  });
+
+  it('refuses a bad unit or group with 422 naming it; never someone who answered; only the agency\'s own staff, until the survey closes', async () => {
+    const { agent, csrf } = await signInStaff(world.app, 'prov@example.id', 'liaison-password-1');
+    const refused = await agent.post(detailsPath('Dodi')).type('form').send({ _csrf: csrf, name: 'Dodi', group: 'expert', unit: 'Dinas Sembilan', language: 'id' }).expect(422);
+    expect(refused.text).toContain('id="add-group-error"');
+    expect(refused.text).toContain('id="add-unit-error"');
+    expect(stored('Dodi')).toEqual({ name: 'Dodi', group: 'internal', unit: null, language: 'id' });
+    await agent.get(detailsPath('Ani')).expect(409);
+    await agent.post(detailsPath('Ani')).type('form').send({ _csrf: csrf, name: 'Ani', group: 'external', unit: '', language: 'id' }).expect(409);
+    await agent.post(detailsPath('Dodi')).type('form').send({ _csrf: 'forged', name: 'X', group: 'internal', unit: '', language: 'id' }).expect(403);
+    await agent.get(`/staff/monitoring/SPI-TEST/agencies/KOTA-B/respondents/${respondentIdOf('Gita')}/details`).expect(403);
+    const inspector = await signInStaff(world.app, 'inspektur@example.id', 'inspector-password-1');
+    await inspector.agent.get(detailsPath('Dodi')).expect(403);
+    world.db.prepare(`UPDATE surveys SET status = 'closed'`).run();
+    await agent.post(detailsPath('Dodi')).type('form').send({ _csrf: csrf, name: 'Dodi Baru', group: 'internal', unit: '', language: 'id' }).expect(422);
+    expect(stored('Dodi')).toMatchObject({ name: 'Dodi' });
+  });
+});
+
 describe('replacing a link that may have reached a wrong address', () => {
   const budiPath = () => `/staff/monitoring/SPI-TEST/agencies/PROV-A/respondents/${world.db.prepare(`SELECT id FROM respondents WHERE name = 'Budi'`).pluck().get() as number}/contact`;
   const budiInvitation = () => world.db.prepare(`SELECT token_seed AS tokenSeed, status, opened_at AS openedAt, started_at AS startedAt, draft_json AS draft FROM invitations WHERE id = ?`).get(invitationOf('Budi')) as { tokenSeed: string; status: string; openedAt: string | null; startedAt: string | null; draft: string | null };
