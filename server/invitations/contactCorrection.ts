@@ -1,12 +1,12 @@
-import { findAgencyByCode } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
-import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
+import { ConflictError, ValidationError, type FieldProblem } from '../platform/errors.js';
 import type { Db } from '../platform/db.js';
 import { checkContact } from '../respondents/rows.js';
 import { contactTakenByAnother, updateRespondentContact } from '../respondents/store.js';
 import { cancelPendingMessages, requeueInvitationMessage, type Channel } from './outboxStore.js';
 import { automaticChannel, requireOpenForSending } from './sending.js';
-import { findContactRecord, reissueInvitationToken, type ContactRecord } from './store.js';
+import { requireRespondentRecord, type RespondentTarget } from './service.js';
+import { reissueInvitationToken, type ContactRecord } from './store.js';
 import { invitationTokenMinter } from './tokens.js';
 
 /** Correcting the contact of someone who has not answered, and sending their invitation again.
@@ -36,19 +36,9 @@ export interface CorrectionSettings {
   secretKey: Buffer;
 }
 
-export interface ContactTarget {
-  surveyCode: string;
-  agencyCode: string;
-  respondentId: number;
-}
-
-/** The respondent and invitation behind a correction form, or NotFound. */
-export function contactFor(db: Db, target: ContactTarget): ContactRecord & { surveyId: number; agencyId: number } {
-  const survey = requireOpenForSending(db, target.surveyCode);
-  const agency = findAgencyByCode(db, target.agencyCode);
-  const record = agency ? findContactRecord(db, survey.id, agency.id, target.respondentId) : undefined;
-  if (!agency || !record) throw new NotFoundError(`No respondent ${target.respondentId} in ${target.agencyCode} for survey ${target.surveyCode}`);
-  return { ...record, surveyId: survey.id, agencyId: agency.id };
+/** The respondent and invitation behind a correction form, in an open survey, or NotFound. */
+export function contactFor(db: Db, target: RespondentTarget): ContactRecord & { surveyId: number; agencyId: number } {
+  return requireRespondentRecord(db, requireOpenForSending(db, target.surveyCode), target);
 }
 
 /** The email and phone to store ('' typed for none), checked as an import checks them; each
@@ -88,7 +78,7 @@ export function applyCorrection(
 export function correctContact(
   db: Db,
   clock: Clock,
-  target: ContactTarget,
+  target: RespondentTarget,
   request: { email: string; phone: string; confirmed: boolean; administrator: boolean },
   settings: CorrectionSettings,
 ): { channel: Channel | null; mode: CorrectionMode } {

@@ -6,7 +6,8 @@ import { normalizeMobileNumber } from '../respondents/phone.js';
 import { findRespondentIdByContact } from '../respondents/store.js';
 import { requireSurvey } from '../surveys/service.js';
 import { cancelPendingMessages, restoreCancelledMessages } from './outboxStore.js';
-import { clearWithdrawn, findContactRecord, setWithdrawn, type ContactRecord } from './store.js';
+import { requireRespondentRecord, type RespondentTarget } from './service.js';
+import { clearWithdrawn, setWithdrawn, type ContactRecord } from './store.js';
 
 /** Withdrawing a respondent from a survey's sample: someone on the list who should not answer
  * (retired, moved to another agency, listed by mistake). Their link stops working as an unknown one
@@ -15,29 +16,20 @@ import { clearWithdrawn, findContactRecord, setWithdrawn, type ContactRecord } f
  * response rate. Someone who has answered cannot be withdrawn: their response is anonymous and
  * stays. Undone by reinstating, while the survey is not closed. */
 
-export interface WithdrawalTarget {
-  surveyCode: string;
-  agencyCode: string;
-  respondentId: number;
-}
-
 export const WITHDRAWAL_REASON_MAX = 200;
 
 /** What the messages a withdrawal cancelled say, so that reinstating finds them again. */
 const CANCELLED_BY_WITHDRAWAL = 'withdrawn from the sample';
 
 /** The respondent behind a withdrawal form, in a survey not closed yet, or NotFound. */
-export function withdrawalFor(db: Db, target: WithdrawalTarget): ContactRecord & { surveyId: number } {
+export function withdrawalFor(db: Db, target: RespondentTarget): ContactRecord & { surveyId: number } {
   const survey = requireSurvey(db, target.surveyCode);
   if (survey.status === 'closed') throw new InputError(`Survey ${survey.code} is closed: its sample can no longer change.`);
-  const agency = findAgencyByCode(db, target.agencyCode);
-  const record = agency ? findContactRecord(db, survey.id, agency.id, target.respondentId) : undefined;
-  if (!agency || !record) throw new NotFoundError(`No respondent ${target.respondentId} in ${target.agencyCode} for survey ${target.surveyCode}`);
-  return { ...record, surveyId: survey.id };
+  return requireRespondentRecord(db, survey, target);
 }
 
 /** Withdraws one respondent; `reason` (required, at most 200 characters) is shown to staff. */
-export function withdrawRespondent(db: Db, clock: Clock, target: WithdrawalTarget, typedReason: string): { cancelledMessages: number } {
+export function withdrawRespondent(db: Db, clock: Clock, target: RespondentTarget, typedReason: string): { cancelledMessages: number } {
   const reason = typedReason.trim();
   if (reason === '') throw new ValidationError('The respondent was not withdrawn.', [{ field: 'reason', message: 'say why (retired, moved, listed by mistake…)' }]);
   if (reason.length > WITHDRAWAL_REASON_MAX) throw new ValidationError('The respondent was not withdrawn.', [{ field: 'reason', message: `at most ${WITHDRAWAL_REASON_MAX} characters` }]);
@@ -54,7 +46,7 @@ export function withdrawRespondent(db: Db, clock: Clock, target: WithdrawalTarge
 /** Puts a withdrawn respondent back in the sample: their link works again, the messages the
  * withdrawal cancelled are queued again (an invitation cancelled before it left would otherwise
  * count as sent and never go), and reminders reach them as anyone else. */
-export function reinstateRespondent(db: Db, clock: Clock, target: WithdrawalTarget): { restoredMessages: number } {
+export function reinstateRespondent(db: Db, clock: Clock, target: RespondentTarget): { restoredMessages: number } {
   return db.transaction(() => {
     const record = withdrawalFor(db, target);
     if (!clearWithdrawn(db, record.invitationId)) throw new ConflictError('This respondent is not withdrawn.', 'not_withdrawn');
@@ -65,7 +57,7 @@ export function reinstateRespondent(db: Db, clock: Clock, target: WithdrawalTarg
 
 /** The respondent a command line names by email or phone (normalised as stored), for
  * `respondents withdraw` and `respondents reinstate`. */
-export function respondentByContact(db: Db, surveyCode: string, agencyCode: string, contact: { email?: string; phone?: string }): WithdrawalTarget {
+export function respondentByContact(db: Db, surveyCode: string, agencyCode: string, contact: { email?: string; phone?: string }): RespondentTarget {
   const survey = requireSurvey(db, surveyCode);
   const agency = findAgencyByCode(db, agencyCode);
   if (!agency) throw new NotFoundError(`No agency ${agencyCode}`);

@@ -1,8 +1,8 @@
-import { findAgencyByCode, listUnits } from '../agencies/store.js';
-import { findContactRecord } from '../invitations/store.js';
+import { findAgencyById, listUnits } from '../agencies/store.js';
+import { requireRespondentRecord, type RespondentTarget } from '../invitations/service.js';
 import { noteChange } from '../platform/changes.js';
 import { statement, type Db } from '../platform/db.js';
-import { ConflictError, InputError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
+import { ConflictError, InputError, ValidationError, type FieldProblem } from '../platform/errors.js';
 import { requireSurvey } from '../surveys/service.js';
 import { parseRespondentRow, type RespondentRowContext } from './rows.js';
 
@@ -20,19 +20,12 @@ export interface DetailsForm {
   confirmed: boolean;
 }
 
-export interface DetailsTarget {
-  surveyCode: string;
-  agencyCode: string;
-  respondentId: number;
-}
-
 /** The respondent as the form shows them first, and whether their draft would be lost by a group change. */
-export function respondentDetails(db: Db, target: DetailsTarget) {
+export function respondentDetails(db: Db, target: RespondentTarget) {
   const survey = requireSurvey(db, target.surveyCode);
   if (survey.status === 'closed') throw new InputError(`Survey ${survey.code} is closed: its respondents can no longer change.`);
-  const agency = findAgencyByCode(db, target.agencyCode);
-  const record = agency ? findContactRecord(db, survey.id, agency.id, target.respondentId) : undefined;
-  if (!agency || !record) throw new NotFoundError(`No respondent ${target.respondentId} in ${target.agencyCode} for survey ${target.surveyCode}`);
+  const record = requireRespondentRecord(db, survey, target);
+  const agency = findAgencyById(db, record.agencyId)!;
   const stored = statement(
     db,
     `SELECT r.language, u.name AS unit, i.draft_json IS NOT NULL AS hasDraft FROM respondents r JOIN invitations i ON i.respondent_id = r.id LEFT JOIN agency_units u ON u.id = r.unit_id WHERE r.id = ?`,
@@ -40,7 +33,7 @@ export function respondentDetails(db: Db, target: DetailsTarget) {
   return { survey, agency, record, language: stored.language, unit: stored.unit ?? '', hasDraft: stored.hasDraft === 1 };
 }
 
-export function updateRespondentDetails(db: Db, target: DetailsTarget, form: DetailsForm): { groupChanged: boolean } {
+export function updateRespondentDetails(db: Db, target: RespondentTarget, form: DetailsForm): { groupChanged: boolean } {
   return db.transaction(() => {
     const { survey, agency, record, hasDraft } = respondentDetails(db, target);
     if (record.status === 'completed') throw new ConflictError('This respondent has answered; their response stays under the group and unit it was given in.', 'completed');
