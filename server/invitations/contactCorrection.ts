@@ -2,7 +2,8 @@ import type { Clock } from '../platform/clock.js';
 import { ConflictError, ValidationError, type FieldProblem } from '../platform/errors.js';
 import type { Db } from '../platform/db.js';
 import { checkContact } from '../respondents/rows.js';
-import { contactTakenByAnother, updateRespondentContact } from '../respondents/store.js';
+import { registeredContactProblems } from '../respondents/service.js';
+import { updateRespondentContact } from '../respondents/store.js';
 import { cancelPendingMessages, requeueInvitationMessage, type Channel } from './outboxStore.js';
 import { automaticChannel, requireOpenForSending } from './sending.js';
 import { requireRespondentRecord, type RespondentTarget } from './service.js';
@@ -45,9 +46,7 @@ export function contactFor(db: Db, target: RespondentTarget): ContactRecord & { 
  * problem names its field. Also used for a file of corrections (contactUpload.ts). */
 export function checkedContact(db: Db, respondent: { id: number; surveyId: number; agencyId: number }, agencyCode: string, typed: { email: string; phone: string }) {
   const { email, phone, problems: contactProblems } = checkContact(typed.email.trim(), typed.phone.trim());
-  const problems: FieldProblem[] = [...contactProblems];
-  if (email !== null && contactTakenByAnother(db, respondent, 'email', email)) problems.push({ field: 'email', message: `this email is already registered for ${agencyCode} in this survey` });
-  if (phone !== null && contactTakenByAnother(db, respondent, 'phone', phone)) problems.push({ field: 'phone', message: `this phone is already registered for ${agencyCode} in this survey` });
+  const problems: FieldProblem[] = [...contactProblems, ...registeredContactProblems(db, respondent, agencyCode, { email, phone })];
   return { email, phone, problems };
 }
 

@@ -1,10 +1,10 @@
-import { findAgencyById, listUnits } from '../agencies/store.js';
+import { findAgencyById } from '../agencies/store.js';
 import { requireRespondentRecord, type RespondentTarget } from '../invitations/service.js';
 import { noteChange } from '../platform/changes.js';
 import { statement, type Db } from '../platform/db.js';
-import { ConflictError, InputError, ValidationError, type FieldProblem } from '../platform/errors.js';
+import { ConflictError, InputError, ValidationError } from '../platform/errors.js';
 import { requireSurvey } from '../surveys/service.js';
-import { parseRespondentRow, type RespondentRowContext } from './rows.js';
+import { checkRespondentCells } from './service.js';
 
 /** Correcting a non-responder's name, group, unit or language (a list prepared in a hurry puts
  * people in the wrong unit, or a service user among the staff). Their contact has its own form
@@ -37,25 +37,12 @@ export function updateRespondentDetails(db: Db, target: RespondentTarget, form: 
   return db.transaction(() => {
     const { survey, agency, record, hasDraft } = respondentDetails(db, target);
     if (record.status === 'completed') throw new ConflictError('This respondent has answered; their response stays under the group and unit it was given in.', 'completed');
-    const units = new Map(listUnits(db, agency.id).map((unit) => [unit.name.toLowerCase(), unit]));
-    const context: RespondentRowContext = {
-      groupCodes: new Set(Object.keys(survey.definition.groups)),
-      agency: () => ({ code: agency.code, units: new Map([...units].map(([key, unit]) => [key, unit.name])) }),
-    };
     // the stored contact passes the row check's contact rule; only the other fields are typed
-    const cells = { agency_code: agency.code, group: form.group.trim(), name: form.name.trim(), email: record.email ?? '', phone: record.phone ?? '', unit: form.unit.trim(), language: form.language.trim() };
-    const { respondent, problems } = parseRespondentRow({ line: 0, cells }, context);
-    const fieldProblems: FieldProblem[] = problems.map((problem) => ({ field: problem.column, message: problem.message }));
+    const { respondent, problems, unitId } = checkRespondentCells(db, survey, agency, { name: form.name, group: form.group, unit: form.unit, language: form.language, email: record.email ?? '', phone: record.phone ?? '' });
     const groupChanged = respondent !== undefined && respondent.groupCode !== record.groupCode;
-    if (groupChanged && hasDraft && !form.confirmed) fieldProblems.push({ field: 'confirm', message: 'confirm that the answers typed in the other questionnaire are deleted' });
-    if (!respondent || fieldProblems.length > 0) throw new ValidationError('The respondent was not changed.', fieldProblems);
-    statement(db, 'UPDATE respondents SET name = ?, group_code = ?, unit_id = ?, language = ? WHERE id = ?').run(
-      respondent.name,
-      respondent.groupCode,
-      respondent.unit === null ? null : units.get(respondent.unit.toLowerCase())!.id,
-      respondent.language,
-      record.respondentId,
-    );
+    if (groupChanged && hasDraft && !form.confirmed) problems.push({ field: 'confirm', message: 'confirm that the answers typed in the other questionnaire are deleted' });
+    if (!respondent || problems.length > 0) throw new ValidationError('The respondent was not changed.', problems);
+    statement(db, 'UPDATE respondents SET name = ?, group_code = ?, unit_id = ?, language = ? WHERE id = ?').run(respondent.name, respondent.groupCode, unitId, respondent.language, record.respondentId);
     if (groupChanged) {
       // the other group's questionnaire starts afresh; having opened the link stays true
       statement(

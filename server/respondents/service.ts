@@ -10,8 +10,9 @@ import { automaticChannel } from '../invitations/sending.js';
 import { insertInvitation, insertStagedInvitations } from '../invitations/store.js';
 import { invitationTokenMinter } from '../invitations/tokens.js';
 import { requireSurvey } from '../surveys/service.js';
+import type { SurveyRecord } from '../surveys/store.js';
 import { suggestEmail } from './emailTypos.js';
-import { parseRespondentRow, type RespondentRowContext } from './rows.js';
+import { parseRespondentRow, type RespondentRow, type RespondentRowContext } from './rows.js';
 import { contactTakenByAnother, createImportStaging, dropImportStaging, insertRespondent, insertStagedRespondents, listContactKeys, nextRespondentId, stageRespondents, type StagedRespondent } from './store.js';
 
 /** Rows checked between two turns of the event loop (see below). */
@@ -136,14 +137,39 @@ export async function importRespondents(
   return report;
 }
 
-/** One respondent as typed in the staff form ('' for an empty field). */
-export interface RespondentForm {
+/** What another respondent of the agency in the survey already has of this email and phone, as
+ * problems naming the field: the import's duplicate rule, for one respondent (`id` 0 for a new one). */
+export function registeredContactProblems(db: Db, respondent: { id: number; surveyId: number; agencyId: number }, agencyCode: string, contact: { email: string | null; phone: string | null }): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const field of ['email', 'phone'] as const) {
+    const value = contact[field];
+    if (value !== null && contactTakenByAnother(db, respondent, field, value)) problems.push({ field, message: `this ${field} is already registered for ${agencyCode} in this survey` });
+  }
+  return problems;
+}
+
+/** One respondent typed in a staff form ('' for an empty field). */
+export interface RespondentCells {
   group: string;
   name: string;
   email: string;
   phone: string;
   unit: string;
   language: string;
+}
+
+/** Those fields checked as an import row of `agency` is, with each problem naming its field, and
+ * the id of the unit named (the add form and the details form). */
+export function checkRespondentCells(db: Db, survey: SurveyRecord, agency: { id: number; code: string }, cells: RespondentCells): { respondent?: RespondentRow; problems: FieldProblem[]; unitId: number | null } {
+  const units = new Map(listUnits(db, agency.id).map((unit) => [unit.name.toLowerCase(), unit]));
+  const context: RespondentRowContext = {
+    groupCodes: new Set(Object.keys(survey.definition.groups)),
+    agency: () => ({ code: agency.code, units: new Map([...units].map(([key, unit]) => [key, unit.name])) }),
+  };
+  const row = { agency_code: agency.code, group: cells.group.trim(), name: cells.name.trim(), email: cells.email.trim(), phone: cells.phone.trim(), unit: cells.unit.trim(), language: cells.language.trim() };
+  const { respondent, problems } = parseRespondentRow({ line: 0, cells: row }, context);
+  const unitId = respondent?.unit ? units.get(respondent.unit.toLowerCase())!.id : null;
+  return { respondent, problems: problems.map((problem) => ({ field: problem.column, message: problem.message })), unitId };
 }
 
 /** Adds one respondent to an agency's list by hand (a replacement for someone withdrawn, a
@@ -154,30 +180,21 @@ export function addRespondent(
   clock: Clock,
   settings: { secretKey: Buffer; whatsappConfigured: boolean },
   target: { surveyCode: string; agencyCode: string },
-  form: RespondentForm,
+  form: RespondentCells,
   sendNow: boolean,
 ): { respondentId: number; channel: Channel | null } {
   const survey = requireSurvey(db, target.surveyCode);
   if (survey.status === 'closed') throw new InputError(`Survey ${survey.code} is closed: no respondents can be added.`);
   const agency = findAgencyByCode(db, target.agencyCode);
   if (!agency) throw new NotFoundError(`No agency ${target.agencyCode}`);
-  const units = new Map(listUnits(db, agency.id).map((unit) => [unit.name.toLowerCase(), unit]));
-  const context: RespondentRowContext = {
-    groupCodes: new Set(Object.keys(survey.definition.groups)),
-    agency: () => ({ code: agency.code, units: new Map([...units].map(([key, unit]) => [key, unit.name])) }),
-  };
-  const row = { line: 0, cells: { agency_code: agency.code, group: form.group.trim(), name: form.name.trim(), email: form.email.trim(), phone: form.phone.trim(), unit: form.unit.trim(), language: form.language.trim() } };
-  const { respondent, problems } = parseRespondentRow(row, context);
-  const fieldProblems: FieldProblem[] = problems.map((problem) => ({ field: problem.column, message: problem.message }));
+  const { respondent, problems, unitId } = checkRespondentCells(db, survey, agency, form);
   return db.transaction(() => {
-    const registered = { id: 0, surveyId: survey.id, agencyId: agency.id };
-    if (respondent?.email && contactTakenByAnother(db, registered, 'email', respondent.email)) fieldProblems.push({ field: 'email', message: `this email is already registered for ${agency.code} in this survey` });
-    if (respondent?.phone && contactTakenByAnother(db, registered, 'phone', respondent.phone)) fieldProblems.push({ field: 'phone', message: `this phone is already registered for ${agency.code} in this survey` });
-    if (!respondent || fieldProblems.length > 0) throw new ValidationError('The respondent was not added.', fieldProblems);
+    if (respondent) problems.push(...registeredContactProblems(db, { id: 0, surveyId: survey.id, agencyId: agency.id }, agency.code, respondent));
+    if (!respondent || problems.length > 0) throw new ValidationError('The respondent was not added.', problems);
     const now = clock.now();
     const respondentId = insertRespondent(
       db,
-      { surveyId: survey.id, agencyId: agency.id, groupCode: respondent.groupCode, unitId: respondent.unit === null ? null : units.get(respondent.unit.toLowerCase())!.id, name: respondent.name, email: respondent.email, phone: respondent.phone, language: respondent.language },
+      { surveyId: survey.id, agencyId: agency.id, groupCode: respondent.groupCode, unitId, name: respondent.name, email: respondent.email, phone: respondent.phone, language: respondent.language },
       now.toISOString(),
     );
     const invitationId = insertInvitation(db, respondentId, survey.id, invitationTokenMinter(settings.secretKey)(), respondent.language);
