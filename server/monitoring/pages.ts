@@ -200,7 +200,7 @@ export function monitoringPages(
       canRemind: survey.status === 'open' && currentStaff(response)!.role !== 'inspector',
       // the sample may change until the survey closes; inspectors see the withdrawn, and why
       canWithdraw: survey.status !== 'closed' && currentStaff(response)!.role !== 'inspector',
-      withdrawn,
+      withdrawn: { total: groups.reduce((sum, row) => sum + row.withdrawn, 0), shown: withdrawn },
       withdrawnOn: (iso: string) => dateFormat(language, { dateStyle: 'medium', timeZone: settings.timeZone }).format(new Date(iso)),
       // the contact correction this row offers to this staff member, if any (contactCorrection.ts)
       correctionOf: (person: NonResponder) => {

@@ -192,24 +192,17 @@ export interface WithdrawnRespondent {
   withdrawnAt: string;
 }
 
-/** Respondents withdrawn from an agency's sample, the latest first: at most `limit`, and how many in all. */
-export async function withdrawnRespondents(reader: Reader, surveyId: number, agencyId: number, limit: number): Promise<{ total: number; shown: WithdrawnRespondent[] }> {
-  const [shown, [counted]] = await Promise.all([
-    reader.all<WithdrawnRespondent>(
-      `SELECT r.id AS respondentId, r.name, r.group_code AS "group", u.name AS unit, i.withdrawn_reason AS reason, i.withdrawn_at AS withdrawnAt
-         FROM invitations i
-         JOIN respondents r ON r.id = i.respondent_id
-         LEFT JOIN agency_units u ON u.id = r.unit_id
-        WHERE i.survey_id = ? AND i.withdrawn_at IS NOT NULL AND r.agency_id = ?
-        ORDER BY i.withdrawn_at DESC, r.id
-        LIMIT ?`,
-      [surveyId, agencyId, limit],
-    ),
-    reader.all<{ total: number }>(
-      `SELECT COUNT(*) AS total FROM invitations i JOIN respondents r ON r.id = i.respondent_id
-        WHERE i.survey_id = ? AND i.withdrawn_at IS NOT NULL AND r.agency_id = ?`,
-      [surveyId, agencyId],
-    ),
-  ]);
-  return { total: counted!.total, shown };
+/** Respondents withdrawn from an agency's sample, the latest first, at most `limit` (how many in
+ * all is agencyGroupCounts' `withdrawn`). */
+export function withdrawnRespondents(reader: Reader, surveyId: number, agencyId: number, limit: number): Promise<WithdrawnRespondent[]> {
+  return reader.all<WithdrawnRespondent>(
+    `SELECT r.id AS respondentId, r.name, r.group_code AS "group", u.name AS unit, i.withdrawn_reason AS reason, i.withdrawn_at AS withdrawnAt
+       FROM invitations i
+       JOIN respondents r ON r.id = i.respondent_id
+       LEFT JOIN agency_units u ON u.id = r.unit_id
+      WHERE i.survey_id = ? AND i.withdrawn_at IS NOT NULL AND r.agency_id = ?
+      ORDER BY i.withdrawn_at DESC, r.id
+      LIMIT ?`,
+    [surveyId, agencyId, limit],
+  );
 }
