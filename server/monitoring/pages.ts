@@ -274,7 +274,7 @@ export function monitoringPages(
   // Administrators and the agency's own liaison, while the survey is open; reissue is administrators' only.
   const contactPath = '/staff/monitoring/:survey/agencies/:code/respondents/:respondent/contact';
   /** The survey (checked for this staff member's agency) and the respondent the address names
-   * (the contact form and the withdrawal form). */
+   * (the contact, details and withdrawal forms). */
   const respondentTarget = (request: Request, response: Response) => {
     const { survey, agency } = agencyFor(request, response);
     return { survey, target: { surveyCode: survey.code, agencyCode: agency.code, respondentId: z.coerce.number().int().positive().catch(0).parse(request.params.respondent) } };
