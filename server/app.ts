@@ -83,7 +83,7 @@ export function createApp(dependencies: AppDependencies): Express {
     response.render('home', { t: translator('id'), language: 'id' });
   });
 
-  app.use('/r/:token', guard, gzip);
+  app.use('/r/:token', guard.handler, gzip);
   app.use(answeringPages(answeringContext));
   app.use(optOutPages(db, clock));
   app.use(twilioWebhooks(db, clock, logger, { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL }));

@@ -26,32 +26,43 @@ export class TooManyRequestsError extends AppError {
   }
 }
 
+/** The guard of one app: `check` for a token read by the caller (the respondent API reads its own
+ * paths), `handler` for routes with a `:token` parameter (the respondent pages). */
+export interface TokenGuard {
+  /** The refusal to answer with, or undefined when the request may go on. */
+  check(request: Request, response: Response, token: string): TooManyRequestsError | undefined;
+  handler: RequestHandler;
+}
+
 export function tokenGuard(
   clock: Clock,
   limits: TokenGuardLimits = DEFAULT_TOKEN_LIMITS,
   /** whether a token belongs to an invitation (only asked for addresses over their limit) */
   tokenExists: (token: string) => boolean = () => false,
   onAddressOverLimit: (address: string) => void = () => {},
-): RequestHandler {
+): TokenGuard {
   const perToken = new WindowCounter(clock, limits.windowMs);
   const failuresPerAddress = new WindowCounter(clock, limits.windowMs);
   const workedFrom = new WindowCounter(clock, limits.windowMs * 6);
 
-  return (request: Request, response: Response, next: NextFunction) => {
-    const token = String(request.params.token ?? '');
+  const check = (request: Request, response: Response, token: string): TooManyRequestsError | undefined => {
     const address = request.ip ?? 'unknown';
     const tokenKey = token.slice(0, 12);
     const addressTokenKey = `${address}|${token}`;
 
-    if (perToken.hit(tokenKey) > limits.requestsPerToken) return next(new TooManyRequestsError(perToken.retryAfterSeconds(tokenKey)));
+    if (perToken.hit(tokenKey) > limits.requestsPerToken) return new TooManyRequestsError(perToken.retryAfterSeconds(tokenKey));
     if (failuresPerAddress.count(address) >= limits.failuresPerAddress && workedFrom.count(addressTokenKey) === 0 && !tokenExists(token)) {
       failuresPerAddress.hit(address);
-      return next(new TooManyRequestsError(failuresPerAddress.retryAfterSeconds(address)));
+      return new TooManyRequestsError(failuresPerAddress.retryAfterSeconds(address));
     }
     response.on('finish', () => {
       if (response.statusCode === 404 && failuresPerAddress.hit(address) === limits.failuresPerAddress) onAddressOverLimit(address);
       else if (response.statusCode < 400 || response.statusCode === 409 || response.statusCode === 422) workedFrom.hit(addressTokenKey);
     });
-    next();
+    return undefined;
+  };
+  return {
+    check,
+    handler: (request: Request, response: Response, next: NextFunction) => next(check(request, response, String(request.params.token ?? ''))),
   };
 }

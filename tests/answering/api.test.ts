@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { gzipSync } from 'node:zlib';
+import { apiEndpoint } from '../../server/answering/api.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
@@ -160,5 +162,59 @@ describe('anonymity in the schema', () => {
     // WITHOUT ROWID: no hidden insertion-ordered rowid to sort responses by arrival
     expect(() => world.db.prepare('SELECT rowid FROM responses').all()).toThrow(/no such column: rowid/);
     expect(() => world.db.prepare('SELECT rowid FROM response_answers').all()).toThrow(/no such column: rowid/);
+  });
+});
+
+describe('reading the API’s paths and bodies without a router or body-parser', () => {
+  it('finds the three endpoints, with a trailing slash, a query string or an encoded token, and nothing else', () => {
+    expect(apiEndpoint('GET', '/api/v1/respond/abc')).toEqual({ action: 'open', token: 'abc' });
+    expect(apiEndpoint('HEAD', '/api/v1/respond/abc/?lang=en')).toEqual({ action: 'open', token: 'abc' });
+    expect(apiEndpoint('PUT', '/api/v1/respond/a%2Db/answers')).toEqual({ action: 'save', token: 'a-b' });
+    expect(apiEndpoint('POST', '/api/v1/respond/abc/submit/')).toEqual({ action: 'submit', token: 'abc' });
+    for (const [method, url] of [
+      ['POST', '/api/v1/respond/abc'],
+      ['GET', '/api/v1/respond/abc/answers'],
+      ['PUT', '/api/v1/respond/abc/submit'],
+      ['POST', '/api/v1/respond/abc/submit/more'],
+      ['GET', '/api/v1/respond/'],
+      ['GET', '/api/v1/respond//answers'],
+      ['GET', '/api/v1/respond/%E0%A4%A'],
+    ] as const) expect(apiEndpoint(method, url), `${method} ${url}`).toBeUndefined();
+  });
+
+  it('answers what it cannot read as body-parser did: 400, 413, 415, and a body of another type as none', async () => {
+    const put = () => request(world.app).put(api(`${token()}/answers`));
+    const notAnObject = await put().set('Content-Type', 'application/json').send('"I_TR_1"').expect(400);
+    expect(notAnObject.body.error).toBe('invalid_json');
+    await put().set('Content-Type', 'application/json').send('  ').expect(400);
+    const tooLarge = await put().send({ answers: { I_TR_1: 'x'.repeat(300 * 1024) } }).expect(413);
+    expect(tooLarge.body.error).toBe('too_large');
+    await put().set('Content-Type', 'application/json; charset=latin1').send('{"answers":{}}').expect(415);
+    const gzipped = await put().set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send(gzipSync('{"answers":{}}')).expect(415);
+    expect(gzipped.body).toEqual({ error: 'bad_request', message: 'The request could not be read.' });
+    // the security headers leave with the error too
+    expect(gzipped.headers['content-security-policy']).toBeDefined();
+    expect(gzipped.headers['cache-control']).toBe('no-store');
+    // not JSON: no body at all, so the shape check names the field
+    const plain = await put().set('Content-Type', 'text/plain').send('{"answers":{"I_TR_1":"3"}}').expect(422);
+    expect(plain.body.errors[0]).toMatchObject({ field: 'answers' });
+    await put().set('Content-Type', 'application/json; charset=UTF-8').send('{"answers":{"I_TR_1":"3"}}').expect(200, { saved: 1 });
+    expect((await request(world.app).get(api(token()))).body.answers).toEqual({ I_TR_1: '3' });
+    // an empty JSON body is {}: a submit without answers, which then lists what is missing
+    const emptySubmit = await request(world.app).post(api(`${token()}/submit`)).set('Content-Type', 'application/json').send('').expect(422);
+    expect(emptySubmit.body.errors.length).toBeGreaterThan(0);
+  });
+
+  it('the rate limit per token still guards the API', async () => {
+    const limited = await createWorld({ tokenLimits: { requestsPerToken: 3, failuresPerAddress: 100, windowMs: 60_000 } });
+    try {
+      const path = api(limited.tokens.get('Ani')!);
+      for (let i = 0; i < 3; i++) await request(limited.app).get(path).expect(200);
+      const refused = await request(limited.app).put(`${path}/answers`).send({ answers: { I_TR_1: '3' } }).expect(429);
+      expect(refused.headers['retry-after']).toBeDefined();
+      expect(refused.headers['cache-control']).toBe('no-store');
+    } finally {
+      limited.cleanup();
+    }
   });
 });
