@@ -17,6 +17,7 @@ import type { Config } from './config.js';
 import type { Clock } from './platform/clock.js';
 import type { Db } from './platform/db.js';
 import { NotFoundError } from './platform/errors.js';
+import { sendingHeld } from './invitations/sendingHours.js';
 import { errorHandler, requestLogger } from './platform/http.js';
 import { securityHeaderList, securityHeaders } from './platform/securityHeaders.js';
 import { formatCount, translator } from './platform/i18n.js';
@@ -94,6 +95,11 @@ export function createApp(dependencies: AppDependencies): Express {
     contentSids: { invitation: config.TWILIO_CONTENT_SID_INVITE, reminder: config.TWILIO_CONTENT_SID_REMINDER },
   };
   app.use(staffSession(db, clock));
+  // the pages that queue messages or count them say so while the sending hours are closed
+  app.use('/staff', (_request, response, next) => {
+    response.locals.sendingHeld = sendingHeld(clock.now(), config.TIMEZONE, config.SENDING_HOURS);
+    next();
+  });
   app.use(staffRoutes(db, clock, config.PUBLIC_URL.startsWith('https:')));
   app.use(adminPages(db, clock));
   app.use(managePages(db, clock, { secretKey: dependencies.secretKey, compose: composeSettings, whatsappConfigured: whatsappConfigured(config) }));

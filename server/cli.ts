@@ -6,6 +6,7 @@ import { importAgencies } from './agencies/service.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDispatcher, whatsappConfigured } from './invitations/delivery.js';
 import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders, scheduledReminders } from './invitations/sending.js';
+import { describeSendingHeld, sendingHeld } from './invitations/sendingHours.js';
 import { exportLinks } from './invitations/service.js';
 import { reinstateRespondent, respondentByContact, withdrawRespondent } from './invitations/withdrawal.js';
 import { createLogger } from './platform/logger.js';
@@ -92,6 +93,11 @@ function onePositional(positionals: string[], what: string): string {
 /** Runs one command; what it returns is added to the command's audit entry. */
 async function runCommand(context: CliContext, command: string, positionals: string[], options: Options): Promise<Record<string, unknown> | void> {
   const { db, clock, io, config } = context;
+  // messages queued or left in the outbox while the sending hours are closed: say when they leave
+  const noteSendingHeld = () => {
+    const held = sendingHeld(clock.now(), config.TIMEZONE, config.SENDING_HOURS);
+    if (held) io.stdout(describeSendingHeld(held) + '\n');
+  };
   switch (command) {
     case 'survey load': {
       const definition = parseDefinitionText(readInputFile(onePositional(positionals, 'FILE.json')).toString('utf8'));
@@ -147,6 +153,7 @@ async function runCommand(context: CliContext, command: string, positionals: str
           `Already invited: ${result.alreadyInvited}. Skipped: ${result.skipped.completed} already answered, ${result.skipped.optedOut} opted out, ` +
           `${result.skipped.noContactForChannel} without a contact for the channel.\n`,
       );
+      if (result.queued.email + result.queued.whatsapp > 0) noteSendingHeld();
       return;
     }
     case 'invitations status': {
@@ -165,6 +172,7 @@ async function runCommand(context: CliContext, command: string, positionals: str
         max: wholeNumberOption(options, 'max', 3),
       });
       io.stdout(`Queued ${result.queued} reminder(s).\n`);
+      if (result.queued > 0) noteSendingHeld();
       return;
     }
     case 'dispatch': {
@@ -175,6 +183,7 @@ async function runCommand(context: CliContext, command: string, positionals: str
         const summary = await dispatcher.runOnce();
         await dispatcher.stop(); // closes the pooled SMTP connections, so the command ends now
         io.stdout(`Delivered what was due: ${summary.sent} sent, ${summary.retried} to retry, ${summary.failed} failed, ${summary.cancelled} cancelled.\n`);
+        noteSendingHeld();
         return;
       }
       io.stdout('Dispatching; stop with Ctrl-C.\n');

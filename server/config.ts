@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseSendingHours, type SendingHours } from './invitations/sendingHours.js';
 
 const optionalText = z
   .string()
@@ -20,6 +21,21 @@ const trustProxy = optionalText.pipe(
       'must be a number of proxies, or addresses/CIDRs, or loopback, linklocal, uniquelocal (comma-separated)',
     )
     .transform((value) => (/^\d+$/.test(value) ? Number(value) : value.split(',').map((part) => part.trim())))
+    .optional(),
+);
+
+/** "07:00-20:00": the local hours in TIMEZONE when messages may leave (invitations/sendingHours.ts). */
+const sendingHours = optionalText.pipe(
+  z
+    .string()
+    .transform((text, context): SendingHours => {
+      const parsed = parseSendingHours(text);
+      if ('problem' in parsed) {
+        context.issues.push({ code: 'custom', message: parsed.problem, input: text });
+        return z.NEVER;
+      }
+      return parsed;
+    })
     .optional(),
 );
 
@@ -56,6 +72,7 @@ const environmentSchema = z.object({
       }
     }, 'is not a known IANA time zone'),
   TRUST_PROXY: trustProxy,
+  SENDING_HOURS: sendingHours,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -56,6 +56,7 @@ export function createDispatcher(
       whatsapp: { perSecond: config.WHATSAPP_RATE_PER_SEC, concurrency: config.WHATSAPP_CONCURRENCY },
     },
     leaseMs: config.DISPATCH_LEASE_SECONDS * 1000,
+    sendingHours: config.SENDING_HOURS,
     sleep: overrides.sleep,
     random: overrides.random,
     retry: overrides.retry,

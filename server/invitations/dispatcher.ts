@@ -16,6 +16,7 @@ import {
   type ClaimedMessage,
 } from './outboxStore.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.js';
+import { formatSendingHours, sendingWindow, type SendingHours } from './sendingHours.js';
 import { findRecipient } from './store.js';
 
 /** Drains the outbox (DESIGN invariant 3). Messages are claimed with a lease in one transaction,
@@ -36,6 +37,8 @@ export interface DispatcherDependencies {
   compose: ComposeSettings;
   limits: Record<Channel, ChannelLimits>;
   leaseMs?: number;
+  /** when messages may leave (local time in timeZone); none: at any hour */
+  sendingHours?: SendingHours;
   retry?: RetryPolicy;
   random?: () => number;
   /** waits; tests pass one that moves a manual clock */
@@ -49,6 +52,8 @@ export interface DispatchSummary {
   retried: number;
   failed: number;
   cancelled: number;
+  /** outside the sending hours: nothing was claimed, and the hours open again at this instant */
+  heldUntil?: Date;
 }
 
 const realSleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
@@ -60,6 +65,8 @@ export class Dispatcher {
   private readonly sleep: (milliseconds: number) => Promise<void>;
   private stopping = false;
   private loop: Promise<void> | undefined;
+  /** whether the last round found the sending hours closed (logged once per closing) */
+  private held = false;
 
   constructor(private readonly deps: DispatcherDependencies) {
     this.leaseMs = deps.leaseMs ?? 60_000;
@@ -71,6 +78,13 @@ export class Dispatcher {
   /** Delivers what is due now on every channel, then returns. */
   async runOnce(): Promise<DispatchSummary> {
     const summary: DispatchSummary = { sent: 0, retried: 0, failed: 0, cancelled: 0 };
+    const window = sendingWindow(this.deps.clock.now(), this.deps.timeZone, this.deps.sendingHours);
+    if (!window.open) {
+      if (!this.held) this.deps.logger.info({ sendingHours: formatSendingHours(this.deps.sendingHours!), timeZone: this.deps.timeZone, until: window.opensAt.toISOString() }, 'outside the sending hours: queued messages wait');
+      this.held = true;
+      return { ...summary, heldUntil: window.opensAt };
+    }
+    this.held = false;
     // Another round while the last one did something: a failure on one channel may have queued
     // a fallback on the other after that channel's drain had finished.
     for (;;) {
@@ -112,6 +126,8 @@ export class Dispatcher {
     for (;;) {
       if (this.stopping) break;
       const now = clock.now().getTime();
+      // the hours may close during a long drain: what is in flight finishes, nothing more is claimed
+      if (!sendingWindow(new Date(now), this.deps.timeZone, this.deps.sendingHours).open) break;
       const recent = countAttemptsSince(db, channel, now - 1000);
       const allowance = Math.min(limits.perSecond - recent, limits.concurrency - inFlight.size);
       if (allowance <= 0) {

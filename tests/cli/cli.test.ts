@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -120,6 +120,25 @@ describe('command line', () => {
     clock.advance(4 * 24 * 3600 * 1000);
     expect((await cli('reminders', 'send', '--survey', 'SPI-TEST', '--min-days', '3', '--max', '1', '--agency', 'KOTA-B')).stdout).toBe('Queued 1 reminder(s).\n');
     expect((await cli('reminders', 'send', '--survey', 'SPI-TEST', '--min-days', 'x')).code).toBe(2);
+  });
+
+  it('outside SENDING_HOURS, queues but sends nothing, and says when the messages leave', async () => {
+    environment.SENDING_HOURS = '07:00-20:00';
+    await cli('survey', 'load', file('survey.json', JSON.stringify(testSurvey({ opens: '2026-07-01', closes: '2026-12-31' }))));
+    await cli('agencies', 'import', file('agencies.csv', AGENCIES_CSV));
+    await cli('respondents', 'import', '--survey', 'SPI-TEST', file('respondents.csv', RESPONDENTS_CSV));
+    await cli('survey', 'open', 'SPI-TEST');
+    clock.set('2026-08-01T14:00:00Z'); // 21:00 in Jakarta
+    const held = 'Outside the sending hours (07:00–20:00, Asia/Jakarta): queued messages leave from 2026-08-02 07:00.\n';
+    const queued = (await cli('invitations', 'send', '--survey', 'SPI-TEST')).stdout;
+    expect(queued).toMatch(/^Queued 7 invitation\(s\)/);
+    expect(queued.endsWith(held)).toBe(true);
+    expect((await cli('dispatch', '--once')).stdout).toBe('Delivered what was due: 0 sent, 0 to retry, 0 failed, 0 cancelled.\n' + held);
+    expect(existsSync(path.join(dir, 'outbox'))).toBe(false);
+    clock.set('2026-08-02T00:00:00Z'); // 07:00
+    expect((await cli('dispatch', '--once')).stdout).toBe('Delivered what was due: 7 sent, 0 to retry, 0 failed, 0 cancelled.\n');
+    // inside the hours nothing more is said
+    expect((await cli('invitations', 'send', '--survey', 'SPI-TEST')).stdout).not.toContain('sending hours');
   });
 
   it('imports paper responses, records corrections and reviews, and prints results as JSON and CSV', async () => {

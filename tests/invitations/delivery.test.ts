@@ -451,3 +451,46 @@ describe('rate limits', () => {
     expect(attempts[attempts.length - 1]! - started).toBeGreaterThanOrEqual(7000);
   });
 });
+
+describe('sending hours', () => {
+  it('outside them nothing is claimed; messages wait queued and leave when the hours open', async () => {
+    await setUp({ env: { SENDING_HOURS: '07:00-20:00' } });
+    world.clock.set('2026-08-01T14:30:00Z'); // 21:30 in Jakarta
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    expect(await dispatcher.runOnce()).toEqual({ sent: 0, retried: 0, failed: 0, cancelled: 0, heldUntil: new Date('2026-08-02T00:00:00Z') });
+    expect(smtp.received).toHaveLength(0);
+    expect(messages().map((message) => [message.state, message.attempts])).toEqual(Array(6).fill(['queued', 0]));
+    world.clock.set('2026-08-01T23:59:59Z');
+    expect((await dispatcher.runOnce()).sent).toBe(0);
+    world.clock.set('2026-08-02T00:00:00Z'); // 07:00
+    expect(await dispatcher.runOnce()).toEqual({ sent: 6, retried: 0, failed: 0, cancelled: 0 });
+    expect(smtp.received).toHaveLength(6);
+  });
+
+  it('hours that close during a drain stop it: what was claimed goes, the rest waits for the morning', async () => {
+    await setUp({ env: { SENDING_HOURS: '07:00-20:00', EMAIL_RATE_PER_SEC: '2', EMAIL_CONCURRENCY: '2' } });
+    world.clock.set('2026-08-01T12:59:58Z'); // 19:59:58: two seconds at two a second
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    const evening = await dispatcher.runOnce();
+    expect(evening.sent).toBe(4);
+    expect(messages().filter((message) => message.state === 'queued')).toHaveLength(2);
+    world.clock.set('2026-08-02T00:00:00Z');
+    expect((await dispatcher.runOnce()).sent).toBe(2);
+    expect(smtp.received).toHaveLength(6);
+  });
+
+  it('the pages that queue or count messages say when they will leave', async () => {
+    await setUp({ env: { SENDING_HOURS: '07:00-20:00' } });
+    await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+    const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    const pages = ['/staff/surveys/SPI-TEST/invitations', '/staff/monitoring/SPI-TEST', '/staff/monitoring/SPI-TEST/agencies/PROV-A', '/staff/monitoring/SPI-TEST/agencies/PROV-A/reminders'];
+    for (const page of pages) expect((await agent.get(page).expect(200)).text, page).not.toContain('jam kirim');
+    world.clock.set('2026-08-01T14:30:00Z');
+    for (const page of pages) {
+      const text = (await agent.get(page).expect(200)).text;
+      expect(text, page).toContain('Di luar jam kirim (07:00–20:00, Asia/Jakarta): pesan yang antre menunggu dan baru dikirim mulai 2026-08-02 pukul 07:00.');
+    }
+    const english = await agent.get('/staff/surveys/SPI-TEST/invitations?lang=en').expect(200);
+    expect(english.text).toContain('Outside the sending hours (07:00–20:00, Asia/Jakarta): queued messages wait and leave from 2026-08-02 at 07:00.');
+  });
+});

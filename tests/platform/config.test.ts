@@ -12,6 +12,9 @@ describe('configuration', () => {
     expect(config.TRUST_PROXY).toBeUndefined();
     expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8']);
+    expect(config.SENDING_HOURS).toBeUndefined();
+    expect(loadConfig({ SENDING_HOURS: '07:00-20:30' }).SENDING_HOURS).toEqual({ fromMinute: 420, toMinute: 1230 });
+    expect(loadConfig({ SENDING_HOURS: '00:00-24:00' }).SENDING_HOURS).toEqual({ fromMinute: 0, toMinute: 1440 });
   });
 
   it.each([
@@ -22,6 +25,9 @@ describe('configuration', () => {
     ['TIMEZONE', 'Mars/Olympus'],
     ['SECRET_KEY', 'short'],
     ['TRUST_PROXY', 'everyone'],
+    ['SENDING_HOURS', '7-20'],
+    ['SENDING_HOURS', '20:00-07:00'],
+    ['SENDING_HOURS', '07:00-24:30'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));

@@ -250,6 +250,7 @@ export const en: Record<MessageKey, string> = {
   'monitor.reminder_confirm_heading': "Send reminders for {agency}?",
   'monitor.reminder_count': "{count} respondents will get a reminder (invited, not answered, not opted out, last message at least {days} days ago; at most {max} reminders each).",
   'monitor.reminder_none': "Nobody can be reminded right now.",
+  'sending.held': "Outside the sending hours ({hours}, {timeZone}): queued messages wait and leave from {day} at {time}.",
   'monitor.preview': "Message preview (for the first respondent)",
   'monitor.confirm': "Yes, send {count} reminders",
   'monitor.cancel': "Cancel",

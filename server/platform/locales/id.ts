@@ -249,6 +249,7 @@ export const id = {
   'monitor.reminder_confirm_heading': "Kirim pengingat untuk {agency}?",
   'monitor.reminder_count': "{count} responden akan menerima pengingat (yang sudah diundang, belum mengisi, tidak berhenti berlangganan, dan pesan terakhirnya sedikitnya {days} hari lalu; paling banyak {max} pengingat per orang).",
   'monitor.reminder_none': "Tidak ada responden yang dapat diingatkan saat ini.",
+  'sending.held': "Di luar jam kirim ({hours}, {timeZone}): pesan yang antre menunggu dan baru dikirim mulai {day} pukul {time}.",
   'monitor.preview': "Pratinjau pesan (untuk responden pertama)",
   'monitor.confirm': "Ya, kirim {count} pengingat",
   'monitor.cancel': "Batal",

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { formatSendingHours, parseSendingHours, sendingHeld, sendingWindow, type SendingHours } from '../../server/invitations/sendingHours.js';
+
+const hours = parseSendingHours('07:00-20:00') as SendingHours;
+
+describe('sending hours', () => {
+  it('reads HH:MM-HH:MM and explains what it cannot read', () => {
+    expect(hours).toEqual({ fromMinute: 420, toMinute: 1200 });
+    expect(formatSendingHours(hours)).toBe('07:00–20:00');
+    expect(parseSendingHours(' 08:30-17:45 ')).toEqual({ fromMinute: 510, toMinute: 1065 });
+    expect(parseSendingHours('7:00-20:00')).toEqual({ problem: expect.stringContaining('HH:MM-HH:MM') });
+    expect(parseSendingHours('20:00-07:00')).toEqual({ problem: expect.stringContaining('span midnight') });
+    expect(parseSendingHours('08:00-08:00')).toEqual({ problem: expect.stringContaining('start before') });
+    expect(parseSendingHours('08:00-24:01')).toEqual({ problem: expect.stringContaining('24:00') });
+  });
+
+  it('is open from the first minute up to, not including, the last, by the local clock (Jakarta is UTC+7)', () => {
+    expect(sendingWindow(new Date('2026-08-01T00:00:00Z'), 'Asia/Jakarta', hours)).toEqual({ open: true });
+    expect(sendingWindow(new Date('2026-08-01T12:59:59Z'), 'Asia/Jakarta', hours)).toEqual({ open: true });
+    // 20:00 WIB: closed until 07:00 WIB the next day
+    expect(sendingWindow(new Date('2026-08-01T13:00:00Z'), 'Asia/Jakarta', hours)).toEqual({ open: false, opensAt: new Date('2026-08-02T00:00:00Z') });
+    // 06:59:30 WIB: opens in thirty seconds, on the minute
+    expect(sendingWindow(new Date('2026-08-01T23:59:30Z'), 'Asia/Jakarta', hours)).toEqual({ open: false, opensAt: new Date('2026-08-02T00:00:00Z') });
+    // 02:15 WIT (UTC+9) is 00:15 WIB: the zone decides
+    expect(sendingWindow(new Date('2026-08-01T17:15:00Z'), 'Asia/Jayapura', hours)).toEqual({ open: false, opensAt: new Date('2026-08-01T22:00:00Z') });
+    expect(sendingWindow(new Date('2026-08-01T17:15:00Z'), 'Asia/Jakarta', undefined)).toEqual({ open: true });
+  });
+
+  it('opens at the local hour even when the clocks change in between', () => {
+    // 21:00 in Berlin on the night the clocks go forward: 07:00 the next morning is 05:00 UTC, not 06:00
+    expect(sendingWindow(new Date('2026-03-28T20:00:00Z'), 'Europe/Berlin', hours)).toEqual({ open: false, opensAt: new Date('2026-03-29T05:00:00Z') });
+    // and on the night they go back: 07:00 is 06:00 UTC, not 05:00
+    expect(sendingWindow(new Date('2026-10-24T19:00:00Z'), 'Europe/Berlin', hours)).toEqual({ open: false, opensAt: new Date('2026-10-25T06:00:00Z') });
+  });
+
+  it('says when queued messages leave, in the local day and time', () => {
+    expect(sendingHeld(new Date('2026-08-01T14:30:00Z'), 'Asia/Jakarta', hours)).toEqual({ hours: '07:00–20:00', timeZone: 'Asia/Jakarta', day: '2026-08-02', time: '07:00' });
+    expect(sendingHeld(new Date('2026-08-01T03:00:00Z'), 'Asia/Jakarta', hours)).toBeUndefined();
+  });
+});
