@@ -1,8 +1,9 @@
 import request from 'supertest';
+import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { apiEndpoint } from '../../server/answering/api.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { completeInternalAnswers, createWorld, type World } from '../helpers.js';
+import { completeInternalAnswers, createWorld, serveWorld, type World } from '../helpers.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
 import { testSurvey } from '../fixtures/survey.js';
 
@@ -203,6 +204,30 @@ describe('reading the API’s paths and bodies without a router or body-parser',
     // an empty JSON body is {}: a submit without answers, which then lists what is missing
     const emptySubmit = await request(world.app).post(api(`${token()}/submit`)).set('Content-Type', 'application/json').send('').expect(422);
     expect(emptySubmit.body.errors.length).toBeGreaterThan(0);
+  });
+
+  it('reads a chunked body (no Content-Length), and stops one that grows past the limit', async () => {
+    const served = await serveWorld(world);
+    const send = (chunks: string[]) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const outgoing = httpRequest(`${served.baseUrl}${api(`${token()}/answers`)}`, { method: 'PUT', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (incoming) => {
+          let body = '';
+          incoming.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          incoming.on('end', () => resolve({ status: incoming.statusCode!, body }));
+        });
+        outgoing.on('error', reject);
+        for (const chunk of chunks) outgoing.write(chunk);
+        outgoing.end();
+      });
+    try {
+      expect(await send(['{"answers":', '{"I_TR_1":"4"}}'])).toEqual({ status: 200, body: '{"saved":1}' });
+      expect((await request(world.app).get(api(token()))).body.answers).toEqual({ I_TR_1: '4' });
+      const tooLarge = await send(['{"answers":{"I_TR_2":"', ...Array(40).fill('x'.repeat(8 * 1024)), '"}}']);
+      expect(tooLarge.status).toBe(413);
+      expect((await request(world.app).get(api(token()))).body.answers).toEqual({ I_TR_1: '4' });
+    } finally {
+      await served.close();
+    }
   });
 
   it('the rate limit per token still guards the API', async () => {
