@@ -105,7 +105,15 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(managePages(db, clock, { secretKey: dependencies.secretKey, compose: composeSettings, whatsappConfigured: whatsappConfigured(config) }));
   const reader = dependencies.reader ?? connectionReader(db);
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL, timeZone: config.TIMEZONE }, reader));
-  app.use(monitoringPages(db, clock, composeSettings, reader, { timeZone: config.TIMEZONE, whatsappConfigured: whatsappConfigured(config), secretKey: dependencies.secretKey }));
+  app.use(
+    monitoringPages(db, clock, composeSettings, reader, {
+      timeZone: config.TIMEZONE,
+      whatsappConfigured: whatsappConfigured(config),
+      secretKey: dependencies.secretKey,
+      ratesPerSecond: { email: config.EMAIL_RATE_PER_SEC, whatsapp: config.WHATSAPP_RATE_PER_SEC },
+      sendingHours: config.SENDING_HOURS,
+    }),
+  );
 
   app.use((_request, _response, next) => next(new NotFoundError()));
   app.use(errorHandler(logger));

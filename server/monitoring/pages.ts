@@ -6,7 +6,7 @@ import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import type { Reader } from '../platform/readerThread.js';
 import { ConflictError, InputError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
-import { dateFormat, formatPercent } from '../platform/i18n.js';
+import { dateFormat, formatPercent, numberFormat } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import { formatProblem, PROBLEMS_SHOWN, problemsToShow, writeXlsx } from '../platform/tabular.js';
 import { requireFile } from '../platform/upload.js';
@@ -15,7 +15,9 @@ import { previewMessage } from '../invitations/preview.js';
 import { contactFor, correctContact, correctionMode } from '../invitations/contactCorrection.js';
 import { correctContactsFromFile, type ContactUploadReport } from '../invitations/contactUpload.js';
 import { reinstateRespondent, WITHDRAWAL_REASON_MAX, withdrawalFor, withdrawRespondent } from '../invitations/withdrawal.js';
+import type { Channel } from '../invitations/outboxStore.js';
 import { queueReminders } from '../invitations/sending.js';
+import { sendingWindow, type SendingHours } from '../invitations/sendingHours.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -29,7 +31,8 @@ import { suggestEmail } from '../respondents/emailTypos.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { responseRate } from './rates.js';
 import { sharedSurveyCounts } from './sharedCounts.js';
-import { agencyGroupCounts, completionsPerDay, countNonResponders, nonResponders, unitCounts, withdrawnRespondents, type AgencyGroupRow, type NonResponder, type NonResponderFilter } from './store.js';
+import { deliveryProgress } from './deliveryProgress.js';
+import { agencyGroupCounts, outboxSummary, completionsPerDay, countNonResponders, nonResponders, unitCounts, withdrawnRespondents, type AgencyGroupRow, type NonResponder, type NonResponderFilter } from './store.js';
 
 /** Response-rate monitoring while a survey runs: counts come from invitations and messages,
  * never from answers, so every role may see its own scope at any time. */
@@ -61,7 +64,7 @@ export function monitoringPages(
   clock: Clock,
   compose: ComposeSettings,
   reader: Reader,
-  settings: { timeZone: string; whatsappConfigured: boolean; secretKey: Buffer },
+  settings: { timeZone: string; whatsappConfigured: boolean; secretKey: Buffer; ratesPerSecond: Record<Channel, number>; sendingHours?: SendingHours },
 ): Router {
   const router = Router();
   const surveyCounts = sharedSurveyCounts((surveyId) => agencyGroupCounts(reader, surveyId), clock);
@@ -86,8 +89,18 @@ export function monitoringPages(
     const { t, language } = staffTranslator(request, response);
     const filter = filters.parse(request.query);
     const query = filter.q?.trim().toLowerCase() ?? '';
-    const { rows: counts, countedAt } = await surveyCounts(survey.id);
+    const now = clock.now();
+    const [{ rows: counts, countedAt }, outbox] = await Promise.all([surveyCounts(survey.id), outboxSummary(reader, now.getTime())]);
     const all = withRates(survey, counts);
+    const sum = (pick: (row: AgencyGroupRow) => number) => counts.reduce((total, row) => total + pick(row), 0);
+    const delivery = deliveryProgress(
+      { invited: sum((row) => row.invited), waiting: sum((row) => row.waiting) },
+      outbox,
+      settings.ratesPerSecond,
+      now.getTime(),
+      sendingWindow(now, settings.timeZone, settings.sendingHours).open,
+    );
+    const timeOf = dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone });
     let table = all.filter(
       (row) =>
         (!filter.kind || row.kind === filter.kind) &&
@@ -115,7 +128,11 @@ export function monitoringPages(
       parents: [...new Set(all.map((row) => row.parentCode).filter((code): code is string => code !== null))].sort(),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
-      updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(countedAt),
+      updated: timeOf.format(countedAt),
+      delivery,
+      lastAttempt: outbox.lastAttemptMs === null ? null : timeOf.format(new Date(outbox.lastAttemptMs)),
+      rates: { email: numberFormat(language, { maximumFractionDigits: 2 }).format(settings.ratesPerSecond.email), whatsapp: numberFormat(language, { maximumFractionDigits: 2 }).format(settings.ratesPerSecond.whatsapp) },
+      duration: (minutes: number) => (minutes === 0 ? t('delivery.eta_soon') : minutes < 60 ? t('delivery.eta_minutes', { minutes }) : t('delivery.eta_hours', { hours: Math.floor(minutes / 60), minutes: minutes % 60 })),
       exportHref: `/staff/monitoring/${survey.code}/export.csv`,
       scripts: ['refresh.js'],
       autoRefresh: true,

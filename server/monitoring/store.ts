@@ -1,5 +1,7 @@
 import { BEST_DELIVERY_STATE, deliveryStateCte, EVER_MESSAGED, LATEST_MESSAGE_ERROR, LINK_MAY_BE_SEEN } from '../invitations/outboxStore.js';
+import type { Channel } from '../invitations/outboxStore.js';
 import type { Reader } from '../platform/readerThread.js';
+import type { OutboxSummary } from './deliveryProgress.js';
 
 /** Counts for the monitoring dashboard, from invitations and messages only: never from answers. */
 export interface FunnelCounts {
@@ -12,6 +14,8 @@ export interface FunnelCounts {
   opened: number;
   started: number;
   completed: number;
+  /** invited, and none of their messages has left yet (queued, or waiting for a retry) */
+  waiting: number;
 }
 
 export interface AgencyGroupRow extends FunnelCounts {
@@ -31,6 +35,7 @@ const FUNNEL = `COUNT(*) AS respondents,
        SUM(IFNULL(d.best, 0) = 5) AS delivered,
        SUM(IFNULL(d.best, 0) = 1) AS failed,
        SUM(IFNULL(d.best, 0) = 2) AS bounced,
+       SUM(IFNULL(d.best, 0) = 3) AS waiting,
        SUM(i.opted_out_at IS NOT NULL) AS optedOut,
        SUM(i.opened_at IS NOT NULL) AS opened,
        SUM(i.started_at IS NOT NULL) AS started,
@@ -71,13 +76,38 @@ export async function agencyGroupCounts(reader: Reader, surveyId: number, agency
   ]);
   const keyOf = (row: { agencyCode: string; group: string }) => `${row.agencyCode}\u0000${row.group}`;
   const rows = new Map(counted.map((row) => [keyOf(row), { ...row, withdrawn: 0 }]));
-  const none: FunnelCounts = { respondents: 0, invited: 0, delivered: 0, failed: 0, bounced: 0, optedOut: 0, opened: 0, started: 0, completed: 0 };
+  const none: FunnelCounts = { respondents: 0, invited: 0, delivered: 0, failed: 0, bounced: 0, optedOut: 0, opened: 0, started: 0, completed: 0, waiting: 0 };
   for (const withdrawn of withdrawnRows) {
     const row = rows.get(keyOf(withdrawn));
     if (row) row.withdrawn = withdrawn.withdrawn;
     else rows.set(keyOf(withdrawn), { ...none, ...withdrawn });
   }
   return [...rows.values()].sort((a, b) => (a.agencyCode < b.agencyCode ? -1 : a.agencyCode > b.agencyCode ? 1 : a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+}
+
+/** The whole outbox (every survey: the dispatcher drains them together), through the index of
+ * due messages: how many wait per channel, how many of those are due now, and when a message was
+ * last claimed. */
+export async function outboxSummary(reader: Reader, nowMs: number): Promise<OutboxSummary> {
+  const [pendingRows, lastAttempt] = await Promise.all([
+    reader.all<{ channel: Channel; pending: number; due: number }>(
+      `SELECT channel, COUNT(*) AS pending, SUM(next_attempt_at <= ?) AS due
+         FROM messages WHERE channel IN ('email', 'whatsapp') AND state IN ('queued', 'sending')
+        GROUP BY channel`,
+      [nowMs],
+    ),
+    reader.all<{ at: number | null }>(
+      `SELECT MAX(at) AS at FROM (SELECT MAX(attempted_at) AS at FROM delivery_attempts WHERE channel = 'email'
+                                 UNION ALL SELECT MAX(attempted_at) FROM delivery_attempts WHERE channel = 'whatsapp')`,
+      [],
+    ),
+  ]);
+  const summary: OutboxSummary = { pending: { email: 0, whatsapp: 0 }, due: { email: 0, whatsapp: 0 }, lastAttemptMs: lastAttempt[0]?.at ?? null };
+  for (const row of pendingRows) {
+    summary.pending[row.channel] = row.pending;
+    summary.due[row.channel] = row.due;
+  }
+  return summary;
 }
 
 export function unitCounts(reader: Reader, surveyId: number, agencyId: number): Promise<(FunnelCounts & { unit: string | null })[]> {

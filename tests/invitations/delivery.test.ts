@@ -494,3 +494,41 @@ describe('sending hours', () => {
     expect(english.text).toContain('Outside the sending hours (07:00–20:00, Asia/Jakarta): queued messages wait and leave from 2026-08-02 at 07:00.');
   });
 });
+
+describe('sending progress on the dashboard', () => {
+  it('shows what has left and what waits, warns when nothing leaves, and goes away once all has left', async () => {
+    await setUp({ env: { EMAIL_RATE_PER_SEC: '2' } });
+    await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+    const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    const dashboard = async () => (await agent.get('/staff/monitoring/SPI-TEST').expect(200)).text;
+    expect(await dashboard()).not.toContain('Pengiriman undangan');
+
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    let page = await dashboard();
+    expect(page).toContain('0 dari 6 undangan sudah keluar; 6 masih antre.');
+    expect(page).toContain('<progress max="6" value="0"');
+    expect(page).toContain('Antrean semua survei: 6 pesan (6 email, 0 WhatsApp), habis dalam kurang dari semenit pada laju yang diatur (2 email dan 100 WhatsApp per detik).');
+    // no dispatcher runs in this test: due messages and no claim ever
+    expect(page).toContain('Belum ada pesan yang pernah keluar');
+
+    await dispatcher.runOnce();
+    expect(smtp.received).toHaveLength(6);
+    expect(await dashboard()).not.toContain('Pengiriman undangan');
+
+    // three more queued, and no dispatcher for two minutes: it says since when nothing left
+    await addRespondentsAndQueue(3);
+    world.clock.advance(2 * 60 * 1000 + 1000);
+    page = await dashboard();
+    expect(page).toContain('6 dari 9 undangan sudah keluar; 3 masih antre.');
+    expect(page).toContain('Tidak ada pesan yang keluar sejak 1 Agu 2026, 10.00, padahal ada yang sudah waktunya dikirim.');
+    const english = await agent.get('/staff/monitoring/SPI-TEST?lang=en').expect(200);
+    expect(english.text).toContain('6 of 9 invitations have left; 3 are still queued.');
+  });
+});
+
+async function addRespondentsAndQueue(count: number): Promise<void> {
+  const rows = Array.from({ length: count }, (_, index) => `KOTA-B,internal,Tambahan ${index},tambahan${index}@example.id,,,`).join('\n');
+  const { importRespondents } = await import('../../server/respondents/service.js');
+  await importRespondents(world.db, world.clock, world.secretKey, 'SPI-TEST', Buffer.from(`agency_code,group,name,email,phone,unit,language\n${rows}\n`));
+  await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+}
