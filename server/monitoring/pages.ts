@@ -6,7 +6,7 @@ import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import type { Reader } from '../platform/readerThread.js';
 import { ConflictError, InputError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
-import { dateFormat, formatPercent, numberFormat } from '../platform/i18n.js';
+import { dateFormat, formatPercent, numberFormat, type Translate } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import { formatProblem, PROBLEMS_SHOWN, problemsToShow, writeXlsx } from '../platform/tabular.js';
 import { requireFile } from '../platform/upload.js';
@@ -82,6 +82,26 @@ export function monitoringPages(
     }));
   }
 
+  /** What the progress of the sending shows (views/partials/delivery-progress.ejs): the outbox is
+   * read once per page, `of` then adds the counts of the survey or of one agency. */
+  async function deliveryLocals(language: string, t: Translate) {
+    const now = clock.now();
+    const outbox = await outboxSummary(reader, now.getTime());
+    const sendingOpen = sendingWindow(now, settings.timeZone, settings.sendingHours).open;
+    const rate = numberFormat(language, { maximumFractionDigits: 2 });
+    const shared = {
+      lastAttempt: outbox.lastAttemptMs === null ? null : dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(new Date(outbox.lastAttemptMs)),
+      rates: { email: rate.format(settings.ratesPerSecond.email), whatsapp: rate.format(settings.ratesPerSecond.whatsapp) },
+      duration: (minutes: number) => (minutes === 0 ? t('delivery.eta_soon') : minutes < 60 ? t('delivery.eta_minutes', { minutes }) : t('delivery.eta_hours', { hours: Math.floor(minutes / 60), minutes: minutes % 60 })),
+    };
+    return {
+      of: (rows: AgencyGroupRow[]) => {
+        const sum = (pick: (row: AgencyGroupRow) => number) => rows.reduce((total, row) => total + pick(row), 0);
+        return { ...shared, delivery: deliveryProgress({ invited: sum((row) => row.invited), waiting: sum((row) => row.waiting) }, outbox, settings.ratesPerSecond, now.getTime(), sendingOpen) };
+      },
+    };
+  }
+
   router.get('/staff/monitoring/:survey', allow(), async (request: Request, response: Response) => {
     const survey = surveyFor(request);
     const staff = currentStaff(response)!;
@@ -89,18 +109,8 @@ export function monitoringPages(
     const { t, language } = staffTranslator(request, response);
     const filter = filters.parse(request.query);
     const query = filter.q?.trim().toLowerCase() ?? '';
-    const now = clock.now();
-    const [{ rows: counts, countedAt }, outbox] = await Promise.all([surveyCounts(survey.id), outboxSummary(reader, now.getTime())]);
+    const [{ rows: counts, countedAt }, delivery] = await Promise.all([surveyCounts(survey.id), deliveryLocals(language, t)]);
     const all = withRates(survey, counts);
-    const sum = (pick: (row: AgencyGroupRow) => number) => counts.reduce((total, row) => total + pick(row), 0);
-    const delivery = deliveryProgress(
-      { invited: sum((row) => row.invited), waiting: sum((row) => row.waiting) },
-      outbox,
-      settings.ratesPerSecond,
-      now.getTime(),
-      sendingWindow(now, settings.timeZone, settings.sendingHours).open,
-    );
-    const timeOf = dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone });
     let table = all.filter(
       (row) =>
         (!filter.kind || row.kind === filter.kind) &&
@@ -128,11 +138,8 @@ export function monitoringPages(
       parents: [...new Set(all.map((row) => row.parentCode).filter((code): code is string => code !== null))].sort(),
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
-      updated: timeOf.format(countedAt),
-      delivery,
-      lastAttempt: outbox.lastAttemptMs === null ? null : timeOf.format(new Date(outbox.lastAttemptMs)),
-      rates: { email: numberFormat(language, { maximumFractionDigits: 2 }).format(settings.ratesPerSecond.email), whatsapp: numberFormat(language, { maximumFractionDigits: 2 }).format(settings.ratesPerSecond.whatsapp) },
-      duration: (minutes: number) => (minutes === 0 ? t('delivery.eta_soon') : minutes < 60 ? t('delivery.eta_minutes', { minutes }) : t('delivery.eta_hours', { hours: Math.floor(minutes / 60), minutes: minutes % 60 })),
+      updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(countedAt),
+      ...delivery.of(counts),
       exportHref: `/staff/monitoring/${survey.code}/export.csv`,
       scripts: ['refresh.js'],
       autoRefresh: true,
@@ -183,12 +190,13 @@ export function monitoringPages(
     // a name, email or phone: to find the one person to correct or withdraw among thousands
     const search = z.string().max(100).catch('').parse(request.query.q ?? '').trim();
     const paging = pageOf(await countNonResponders(reader, survey.id, agency.id, show, search), pageParameter.parse(request.query.page), NON_RESPONDERS_PER_PAGE);
-    const [perDay, groups, units, shownNonResponders, withdrawn] = await Promise.all([
+    const [perDay, groups, units, shownNonResponders, withdrawn, delivery] = await Promise.all([
       completionsPerDay(reader, survey.id, agency.id),
       agencyGroupCounts(reader, survey.id, agency.code),
       unitCounts(reader, survey.id, agency.id),
       nonResponders(reader, survey.id, agency.id, { limit: paging.perPage, offset: paging.offset }, show, search),
       withdrawnRespondents(reader, survey.id, agency.id, WITHDRAWN_SHOWN),
+      deliveryLocals(language, t),
     ]);
     response.render('monitoring/agency', {
       t,
@@ -227,6 +235,7 @@ export function monitoringPages(
         return mode === 'reissue' && role !== 'administrator' ? null : mode;
       },
       message: actionDone(request, t),
+      ...delivery.of(groups),
       scripts: ['refresh.js'],
       autoRefresh: true,
     });

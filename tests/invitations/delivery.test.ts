@@ -523,6 +523,18 @@ describe('sending progress on the dashboard', () => {
     expect(page).toContain('Tidak ada pesan yang keluar sejak 1 Agu 2026, 10.00, padahal ada yang sudah waktunya dikirim.');
     const english = await agent.get('/staff/monitoring/SPI-TEST?lang=en').expect(200);
     expect(english.text).toContain('6 of 9 invitations have left; 3 are still queued.');
+
+    // an agency's page counts its own invitations; its liaison is not told about the sender
+    const kotaInvited = world.db.prepare(`SELECT COUNT(DISTINCT m.invitation_id) FROM messages m JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id JOIN agencies a ON a.id = r.agency_id WHERE a.code = 'KOTA-B'`).pluck().get() as number;
+    const kotaLine = `${kotaInvited - 3} dari ${kotaInvited} undangan sudah keluar; 3 masih antre.`;
+    const adminView = (await agent.get('/staff/monitoring/SPI-TEST/agencies/KOTA-B?lang=id').expect(200)).text;
+    expect(adminView).toContain(kotaLine);
+    expect(adminView).toContain('Tidak ada pesan yang keluar sejak');
+    await addStaff(world.db, world.clock, { email: 'kota@example.id', role: 'liaison', agencyCode: 'KOTA-B', password: 'liaison-password-1' });
+    const liaison = await signInStaff(world.app, 'kota@example.id', 'liaison-password-1');
+    const liaisonView = (await liaison.agent.get('/staff/monitoring/SPI-TEST/agencies/KOTA-B?lang=id').expect(200)).text;
+    expect(liaisonView).toContain(kotaLine);
+    expect(liaisonView).not.toContain('Tidak ada pesan yang keluar');
   });
 });
 
