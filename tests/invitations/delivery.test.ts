@@ -460,6 +460,13 @@ describe('sending hours', () => {
     expect(await dispatcher.runOnce()).toEqual({ sent: 0, retried: 0, failed: 0, cancelled: 0, heldUntil: new Date('2026-08-02T00:00:00Z') });
     expect(smtp.received).toHaveLength(0);
     expect(messages().map((message) => [message.state, message.attempts])).toEqual(Array(6).fill(['queued', 0]));
+    // the dashboard counts the wait from the opening, and does not call a held outbox stalled
+    await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+    const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    world.clock.advance(10 * 60 * 1000);
+    const night = (await agent.get('/staff/monitoring/SPI-TEST').expect(200)).text;
+    expect(night).toContain('habis dalam kurang dari semenit setelah jam kirim dibuka');
+    expect(night).not.toContain('Belum ada pesan yang pernah keluar');
     world.clock.set('2026-08-01T23:59:59Z');
     expect((await dispatcher.runOnce()).sent).toBe(0);
     world.clock.set('2026-08-02T00:00:00Z'); // 07:00
