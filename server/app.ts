@@ -102,7 +102,9 @@ export function createApp(dependencies: AppDependencies): Express {
   });
   app.use(staffRoutes(db, clock, config.PUBLIC_URL.startsWith('https:')));
   app.use(adminPages(db, clock));
-  app.use(managePages(db, clock, { secretKey: dependencies.secretKey, compose: composeSettings, whatsappConfigured: whatsappConfigured(config) }));
+  // how fast the outbox drains, for the pages that say how long a sending will take
+  const ratesPerSecond = { email: config.EMAIL_RATE_PER_SEC, whatsapp: config.WHATSAPP_RATE_PER_SEC };
+  app.use(managePages(db, clock, { secretKey: dependencies.secretKey, compose: composeSettings, whatsappConfigured: whatsappConfigured(config), ratesPerSecond }));
   const reader = dependencies.reader ?? connectionReader(db);
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL, timeZone: config.TIMEZONE }, reader));
   app.use(
@@ -110,7 +112,7 @@ export function createApp(dependencies: AppDependencies): Express {
       timeZone: config.TIMEZONE,
       whatsappConfigured: whatsappConfigured(config),
       secretKey: dependencies.secretKey,
-      ratesPerSecond: { email: config.EMAIL_RATE_PER_SEC, whatsapp: config.WHATSAPP_RATE_PER_SEC },
+      ratesPerSecond,
       sendingHours: config.SENDING_HOURS,
     }),
   );

@@ -1,3 +1,5 @@
+import type { Channel } from './outboxStore.js';
+
 /** Sending hours (SENDING_HOURS, e.g. "07:00-20:00"): messages leave the outbox only between these
  * times of the local clock in the survey calendar's time zone (TIMEZONE), so that an evening blast,
  * a retry or a scheduled reminder never wakes a respondent at night; what falls outside waits in the
@@ -89,4 +91,11 @@ export function sendingHeld(instant: Date, timeZone: string, hours: SendingHours
 /** The CLI's sentence for it. */
 export function describeSendingHeld(held: SendingHeld): string {
   return `Outside the sending hours (${held.hours}, ${held.timeZone}): queued messages leave from ${held.day} ${held.time}.`;
+}
+
+/** Minutes to send this many messages at the configured rates, the channels side by side, each at
+ * its own rate; 0: under a minute. */
+export function drainMinutes(messages: Record<Channel, number>, ratesPerSecond: Record<Channel, number>): number {
+  const seconds = Math.max(messages.email / ratesPerSecond.email, messages.whatsapp / ratesPerSecond.whatsapp);
+  return seconds < 60 ? 0 : Math.ceil(seconds / 60);
 }

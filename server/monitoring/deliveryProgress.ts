@@ -1,4 +1,5 @@
 import type { Channel } from '../invitations/outboxStore.js';
+import { drainMinutes } from '../invitations/sendingHours.js';
 
 /** How a round's sending is going, for the dashboard: a national blast is the longest work the
  * platform does (320,000 invitations at 10 a second per channel take hours). Pure: no I/O. */
@@ -40,8 +41,6 @@ export function deliveryProgress(
 ): DeliveryProgress | undefined {
   const pendingTotal = outbox.pending.email + outbox.pending.whatsapp;
   if (survey.waiting === 0 && pendingTotal === 0) return undefined;
-  // the channels drain side by side, each at its own rate
-  const seconds = Math.max(outbox.pending.email / ratesPerSecond.email, outbox.pending.whatsapp / ratesPerSecond.whatsapp);
   const due = outbox.due.email + outbox.due.whatsapp;
   return {
     invited: survey.invited,
@@ -49,7 +48,8 @@ export function deliveryProgress(
     left: survey.invited - survey.waiting,
     pendingTotal,
     pending: outbox.pending,
-    etaMinutes: seconds < 60 ? 0 : Math.ceil(seconds / 60),
+    etaMinutes: drainMinutes(outbox.pending, ratesPerSecond),
     stalled: sendingOpen && due > 0 && (outbox.lastAttemptMs === null || nowMs - outbox.lastAttemptMs > STALL_MS),
   };
 }
+

@@ -6,7 +6,7 @@ import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import type { Reader } from '../platform/readerThread.js';
 import { ConflictError, InputError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
-import { dateFormat, formatPercent, numberFormat, type Translate } from '../platform/i18n.js';
+import { dateFormat, formatMinutes, formatPercent, numberFormat, type Translate } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import { formatProblem, PROBLEMS_SHOWN, problemsToShow, writeXlsx } from '../platform/tabular.js';
 import { requireFile } from '../platform/upload.js';
@@ -92,7 +92,7 @@ export function monitoringPages(
     const shared = {
       lastAttempt: outbox.lastAttemptMs === null ? null : dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(new Date(outbox.lastAttemptMs)),
       rates: { email: rate.format(settings.ratesPerSecond.email), whatsapp: rate.format(settings.ratesPerSecond.whatsapp) },
-      duration: (minutes: number) => (minutes === 0 ? t('delivery.eta_soon') : minutes < 60 ? t('delivery.eta_minutes', { minutes }) : t('delivery.eta_hours', { hours: Math.floor(minutes / 60), minutes: minutes % 60 })),
+      duration: (minutes: number) => formatMinutes(minutes, t),
     };
     return {
       of: (rows: AgencyGroupRow[]) => {

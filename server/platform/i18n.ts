@@ -48,3 +48,10 @@ export function formatPercent(rate: number | null, language: string): string {
 export function formatCount(count: number, language: string): string {
   return numberFormat(language, { maximumFractionDigits: 0 }).format(count);
 }
+
+/** A wait in whole minutes as "±2 jam 5 menit" / "about 2 h 5 min"; 0 is under a minute. */
+export function formatMinutes(minutes: number, t: Translate): string {
+  if (minutes === 0) return t('duration.soon');
+  if (minutes < 60) return t('duration.minutes', { minutes });
+  return t('duration.hours', { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
+}

@@ -3,10 +3,13 @@ import { z } from 'zod';
 import { importAgencies } from '../agencies/service.js';
 import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
+import type { Channel } from '../invitations/outboxStore.js';
 import { queueInvitations } from '../invitations/sending.js';
+import { drainMinutes } from '../invitations/sendingHours.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError, InputError, ValidationError } from '../platform/errors.js';
+import { formatMinutes, numberFormat } from '../platform/i18n.js';
 import { formatProblem, PROBLEMS_SHOWN, problemsToShow, type ImportReport } from '../platform/tabular.js';
 import { requireFile } from '../platform/upload.js';
 import { importRespondents } from '../respondents/service.js';
@@ -24,6 +27,8 @@ export interface ManageSettings {
   secretKey: Buffer;
   compose: ComposeSettings;
   whatsappConfigured: boolean;
+  /** the channels' configured rates, for how long a sending will take */
+  ratesPerSecond: Record<Channel, number>;
 }
 
 /** The path segment that stands for "a survey not loaded yet". Survey codes are 2–40 characters of
@@ -135,7 +140,13 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     const agencyCode = staff.role === 'liaison' ? staff.agencyCode! : undefined;
     const plan = await queueInvitations(db, clock, { surveyCode: survey.code, agencyCode, dryRun: true }, settings.whatsappConfigured);
     const preview = await previewMessage(db, settings.compose, survey, plan.first, 'invitation');
-    response.render('manage/invitations', { t, language, staff, wide: true, survey, plan, preview, total: plan.queued.email + plan.queued.whatsapp });
+    const rate = numberFormat(language, { maximumFractionDigits: 2 });
+    const eta = t('manage.invitations_eta', {
+      eta: formatMinutes(drainMinutes(plan.queued, settings.ratesPerSecond), t),
+      emailRate: rate.format(settings.ratesPerSecond.email),
+      whatsappRate: rate.format(settings.ratesPerSecond.whatsapp),
+    });
+    response.render('manage/invitations', { t, language, staff, wide: true, survey, plan, preview, eta, total: plan.queued.email + plan.queued.whatsapp });
   });
 
   router.post('/staff/surveys/:survey/invitations', allow('administrator', 'liaison'), verifyCsrf, async (request: Request, response: Response) => {

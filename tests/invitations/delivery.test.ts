@@ -508,7 +508,7 @@ describe('sending progress on the dashboard', () => {
     await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
     const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     const dashboard = async () => (await agent.get('/staff/monitoring/SPI-TEST').expect(200)).text;
-    expect(await dashboard()).not.toContain('Pengiriman undangan');
+    expect(await dashboard()).not.toContain('Pengiriman pesan');
 
     await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
     let page = await dashboard();
@@ -520,7 +520,7 @@ describe('sending progress on the dashboard', () => {
 
     await dispatcher.runOnce();
     expect(smtp.received).toHaveLength(6);
-    expect(await dashboard()).not.toContain('Pengiriman undangan');
+    expect(await dashboard()).not.toContain('Pengiriman pesan');
 
     // three more queued, and no dispatcher for two minutes: it says since when nothing left
     await addRespondentsAndQueue(3);

@@ -83,6 +83,7 @@ describe('survey management in the browser', () => {
     const liaison = await signInStaff(world.app, 'kota@example.id', 'liaison-password-1');
     const preview = await liaison.agent.get('/staff/surveys/SPI-TEST/invitations').expect(200);
     expect(preview.text).toContain('1 undangan akan dikirim: 1 melalui email, 0 melalui WhatsApp.');
+    expect(preview.text).toContain('Pada laju yang diatur (10 email dan 10 WhatsApp per detik), undangan ini keluar dalam kurang dari semenit, setelah pesan yang sudah antre.');
     expect(preview.text).toContain('Undangan Survei Penilaian Integritas: Kota B');
     expect(preview.text).toContain('/r/…');
     expect(preview.text).not.toContain(world.tokens.get('Gita')!);
@@ -91,5 +92,18 @@ describe('survey management in the browser', () => {
     expect(world.db.prepare(`SELECT r.name FROM messages m JOIN invitations i ON i.id = m.invitation_id JOIN respondents r ON r.id = i.respondent_id`).pluck().all()).toEqual(['Gita']);
     const adminPreview = await admin.agent.get('/staff/surveys/SPI-TEST/invitations').expect(200);
     expect(adminPreview.text).toContain('6 undangan akan dikirim');
+  });
+});
+
+describe('how long a sending will take', () => {
+  it('the confirmation says it at the configured rates, the channels side by side', async () => {
+    world.cleanup();
+    world = await createWorld({ env: { EMAIL_RATE_PER_SEC: '0.05', WHATSAPP_RATE_PER_SEC: '0.5' } });
+    await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+    const admin = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    // 6 emails at one per 20 s: 2 minutes; beside them 1 WhatsApp at two a second
+    const page = await admin.agent.get('/staff/surveys/SPI-TEST/invitations').expect(200);
+    expect(page.text).toContain('7 undangan akan dikirim: 6 melalui email, 1 melalui WhatsApp');
+    expect(page.text).toContain('Pada laju yang diatur (0,05 email dan 0,5 WhatsApp per detik), undangan ini keluar dalam ±2 menit');
   });
 });
