@@ -24,23 +24,30 @@ export function queueMessage(db: Db, message: { invitationId: number; channel: C
   );
 }
 
-/** Claims up to `limit` due messages of a channel in one transaction: queued ones whose time has
- * come, and 'sending' ones whose lease expired (their dispatcher died). Each claim is recorded as
- * an attempt, which is what the rate limit counts. */
+/** The claim: up to `limit` queued messages whose time has come and 'sending' ones whose lease
+ * expired (their dispatcher died), the earliest first. Each part is read in its own LIMITed range of
+ * the index of due messages: one condition with an OR made SQLite read every message the channel
+ * ever had and sort them, 60-120 ms per claim with 640,000 messages (a national round), several
+ * times a second on the server's thread during a blast (BENCHMARKS.md, P4). */
+export const CLAIM_SQL = `UPDATE messages
+    SET state = 'sending', lease_until = ?, attempts = attempts + 1, updated_at = ?
+  WHERE id IN (SELECT id FROM (SELECT * FROM (SELECT id, next_attempt_at FROM messages
+                                               WHERE channel = ? AND state = 'queued' AND next_attempt_at <= ?
+                                               ORDER BY next_attempt_at, id LIMIT ?)
+                               UNION ALL
+                               SELECT * FROM (SELECT id, next_attempt_at FROM messages
+                                               WHERE channel = ? AND state = 'sending' AND lease_until <= ?
+                                               ORDER BY next_attempt_at, id LIMIT ?))
+                ORDER BY next_attempt_at, id
+                LIMIT ?)
+  RETURNING id, invitation_id AS invitationId, channel, kind, attempts`;
+
+/** Claims up to `limit` due messages of a channel in one transaction (CLAIM_SQL). Each claim is
+ * recorded as an attempt, which is what the rate limit counts. */
 export function claimDueMessages(db: Db, channel: Channel, limit: number, nowMs: number, leaseMs: number): ClaimedMessage[] {
   if (limit <= 0) return [];
   return db.transaction(() => {
-    const claimed = statement(
-      db,
-      `UPDATE messages
-          SET state = 'sending', lease_until = ?, attempts = attempts + 1, updated_at = ?
-        WHERE id IN (SELECT id FROM messages
-                      WHERE channel = ?
-                        AND ((state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?))
-                      ORDER BY next_attempt_at, id
-                      LIMIT ?)
-        RETURNING id, invitation_id AS invitationId, channel, kind, attempts`,
-    ).all(nowMs + leaseMs, new Date(nowMs).toISOString(), channel, nowMs, nowMs, limit) as ClaimedMessage[];
+    const claimed = statement(db, CLAIM_SQL).all(nowMs + leaseMs, new Date(nowMs).toISOString(), channel, nowMs, limit, channel, nowMs, limit, limit) as ClaimedMessage[];
     const recordAttempt = statement(db, 'INSERT INTO delivery_attempts (message_id, channel, attempted_at) VALUES (?, ?, ?)');
     for (const message of claimed) recordAttempt.run(message.id, channel, nowMs);
     return claimed.sort((a, b) => a.id - b.id);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importAgencies } from '../../server/agencies/service.js';
 import { queueInvitations, queueReminders } from '../../server/invitations/sending.js';
+import { CLAIM_SQL, claimDueMessages } from '../../server/invitations/outboxStore.js';
 import { ManualClock } from '../../server/platform/clock.js';
 import type { Db } from '../../server/platform/db.js';
 import { importRespondents } from '../../server/respondents/service.js';
@@ -77,5 +78,32 @@ describe('queueing the invitations of a national round', () => {
     ).toEqual([{ code: 'KOTA-B', reminders: RESPONDENTS / 2, invitations: RESPONDENTS / 2 }]);
     // a reminder is now pending for each of them: none again
     expect((await queueReminders(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'KOTA-B', minDays: 3, max: 3 })).queued).toBe(0);
+  });
+});
+
+describe('claiming due messages', () => {
+  it('claims the earliest due first, queued or with an expired lease, and nothing early or still leased', async () => {
+    await queueInvitations(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, false);
+    const ids = db.prepare(`SELECT id FROM messages ORDER BY id LIMIT 6`).pluck().all() as number[];
+    const nowMs = clock.now().getTime();
+    const set = db.prepare('UPDATE messages SET state = ?, next_attempt_at = ?, lease_until = ? WHERE id = ?');
+    db.prepare(`UPDATE messages SET state = 'sent' WHERE id NOT IN (${ids.join(',')})`).run();
+    set.run('queued', nowMs - 3000, null, ids[0]);
+    set.run('sending', nowMs - 5000, nowMs - 1, ids[1]); // its dispatcher died: lease over
+    set.run('sending', nowMs - 9000, nowMs + 60_000, ids[2]); // still being sent
+    set.run('queued', nowMs - 1000, null, ids[3]);
+    set.run('queued', nowMs + 30_000, null, ids[4]); // waiting for a retry
+    set.run('queued', nowMs - 4000, null, ids[5]);
+    const claim = (limit: number) => claimDueMessages(db, 'email', limit, nowMs, 60_000).map((message) => message.id);
+    expect(claim(2)).toEqual([ids[1], ids[5]].sort((a, b) => a! - b!));
+    expect(claim(5)).toEqual([ids[0], ids[3]]);
+    expect(claim(5)).toEqual([]);
+  });
+
+  it('reads only the due range of the index, not every message the channel ever had', () => {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM_SQL}`).all(0, '', 'email', 0, 10, 'email', 0, 10, 10) as { detail: string }[]).map((row) => row.detail);
+    expect(plan).toContain('SEARCH messages USING COVERING INDEX messages_due (channel=? AND state=? AND next_attempt_at<?)');
+    expect(plan).toContain('SEARCH messages USING INDEX messages_due (channel=? AND state=?)');
+    expect(plan.filter((detail) => /messages_due \(channel=\?\)$/.test(detail) || /^SCAN messages/.test(detail))).toEqual([]);
   });
 });
