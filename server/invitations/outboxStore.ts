@@ -13,32 +13,38 @@ export interface ClaimedMessage {
 }
 
 /** Queues a message unless an invitation message for that channel exists (the unique index
- * makes a second one impossible). Returns whether a row was added. */
-export function queueMessage(db: Db, message: { invitationId: number; channel: Channel; kind: MessageKind }, nowMs: number, nowIso: string): boolean {
+ * makes a second one impossible). Returns whether a row was added. `priority`: queued for one
+ * respondent by a staff member, so claimed before the bulk of a blast (CLAIM_SQL). */
+export function queueMessage(db: Db, message: { invitationId: number; channel: Channel; kind: MessageKind; priority?: boolean }, nowMs: number, nowIso: string): boolean {
   return (
     statement(
       db,
-      `INSERT INTO messages (invitation_id, channel, kind, state, next_attempt_at, created_at, updated_at)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT DO NOTHING`,
-    ).run(message.invitationId, message.channel, message.kind, nowMs, nowIso, nowIso).changes === 1
+      `INSERT INTO messages (invitation_id, channel, kind, state, priority, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(message.invitationId, message.channel, message.kind, message.priority ? 1 : 0, nowMs, nowIso, nowIso).changes === 1
   );
 }
 
-/** The claim: up to `limit` queued messages whose time has come and 'sending' ones whose lease
- * expired (their dispatcher died), the earliest first. Each part is read in its own LIMITed range of
- * the index of due messages: one condition with an OR made SQLite read every message the channel
- * ever had and sort them, 60-120 ms per claim with 640,000 messages (a national round), several
- * times a second on the server's thread during a blast (BENCHMARKS.md, P4). */
+/** The claim: up to `limit` due messages, those queued for one respondent by a staff member first
+ * (priority 1, migration 011), then the rest, the earliest first, with 'sending' ones whose lease
+ * expired (their dispatcher died) among them by their due time. Each part is read in its own
+ * LIMITed range of the index of due messages: one condition with an OR made SQLite read every
+ * message the channel ever had and sort them, 65 ms per claim with 640,000 messages (a national
+ * round), several times a second on the server's thread during a blast (BENCHMARKS.md, P4). */
 export const CLAIM_SQL = `UPDATE messages
     SET state = 'sending', lease_until = ?, attempts = attempts + 1, updated_at = ?
-  WHERE id IN (SELECT id FROM (SELECT * FROM (SELECT id, next_attempt_at FROM messages
-                                               WHERE channel = ? AND state = 'queued' AND next_attempt_at <= ?
+  WHERE id IN (SELECT id FROM (SELECT * FROM (SELECT id, priority, next_attempt_at FROM messages
+                                               WHERE channel = ? AND state = 'queued' AND priority = 1 AND next_attempt_at <= ?
                                                ORDER BY next_attempt_at, id LIMIT ?)
                                UNION ALL
-                               SELECT * FROM (SELECT id, next_attempt_at FROM messages
+                               SELECT * FROM (SELECT id, priority, next_attempt_at FROM messages
+                                               WHERE channel = ? AND state = 'queued' AND priority = 0 AND next_attempt_at <= ?
+                                               ORDER BY next_attempt_at, id LIMIT ?)
+                               UNION ALL
+                               SELECT * FROM (SELECT id, priority, next_attempt_at FROM messages
                                                WHERE channel = ? AND state = 'sending' AND lease_until <= ?
                                                ORDER BY next_attempt_at, id LIMIT ?))
-                ORDER BY next_attempt_at, id
+                ORDER BY priority DESC, next_attempt_at, id
                 LIMIT ?)
   RETURNING id, invitation_id AS invitationId, channel, kind, attempts`;
 
@@ -47,7 +53,8 @@ export const CLAIM_SQL = `UPDATE messages
 export function claimDueMessages(db: Db, channel: Channel, limit: number, nowMs: number, leaseMs: number): ClaimedMessage[] {
   if (limit <= 0) return [];
   return db.transaction(() => {
-    const claimed = statement(db, CLAIM_SQL).all(nowMs + leaseMs, new Date(nowMs).toISOString(), channel, nowMs, limit, channel, nowMs, limit, limit) as ClaimedMessage[];
+    const range = [channel, nowMs, limit];
+    const claimed = statement(db, CLAIM_SQL).all(nowMs + leaseMs, new Date(nowMs).toISOString(), ...range, ...range, ...range, limit) as ClaimedMessage[];
     const recordAttempt = statement(db, 'INSERT INTO delivery_attempts (message_id, channel, attempted_at) VALUES (?, ?, ?)');
     for (const message of claimed) recordAttempt.run(message.id, channel, nowMs);
     return claimed.sort((a, b) => a.id - b.id);
@@ -125,24 +132,25 @@ export function updateProviderStatus(db: Db, messageId: number, state: MessageSt
 
 /** Sends an invitation again on `channel` after its contact was corrected: the invitation message
  * of that channel, whatever became of it, is queued afresh (its attempts stay in
- * delivery_attempts), or a new one is queued if there was none. One invitation message per channel. */
+ * delivery_attempts), or a new one is queued if there was none. One invitation message per channel.
+ * A staff member's act for one respondent: ahead of any blast (priority). */
 export function requeueInvitationMessage(db: Db, invitationId: number, channel: Channel, nowMs: number, nowIso: string): void {
   const requeued = statement(
     db,
     `UPDATE messages
-        SET state = 'queued', attempts = 0, next_attempt_at = ?, lease_until = NULL, provider_id = NULL, provider_status = NULL,
+        SET state = 'queued', priority = 1, attempts = 0, next_attempt_at = ?, lease_until = NULL, provider_id = NULL, provider_status = NULL,
             error_code = NULL, last_error = NULL, sent_at = NULL, updated_at = ?
       WHERE invitation_id = ? AND channel = ? AND kind = 'invitation'`,
   ).run(nowMs, nowIso, invitationId, channel).changes;
-  if (requeued === 0) queueMessage(db, { invitationId, channel, kind: 'invitation' }, nowMs, nowIso);
+  if (requeued === 0) queueMessage(db, { invitationId, channel, kind: 'invitation', priority: true }, nowMs, nowIso);
 }
 
 /** Puts back in the queue the messages of an invitation that were cancelled for `reason` (a
- * withdrawal undone): due now, as they were before. */
+ * withdrawal undone): due now, ahead of any blast, since a staff member put this one respondent back. */
 export function restoreCancelledMessages(db: Db, invitationId: number, reason: string, nowMs: number, nowIso: string): number {
   return statement(
     db,
-    `UPDATE messages SET state = 'queued', last_error = NULL, next_attempt_at = ?, updated_at = ?
+    `UPDATE messages SET state = 'queued', priority = 1, last_error = NULL, next_attempt_at = ?, updated_at = ?
       WHERE invitation_id = ? AND state = 'cancelled' AND last_error = ?`,
   ).run(nowMs, nowIso, invitationId, reason).changes;
 }

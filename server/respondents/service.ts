@@ -200,7 +200,8 @@ export function addRespondent(
     const invitationId = insertInvitation(db, respondentId, survey.id, invitationTokenMinter(settings.secretKey)(), respondent.language);
     noteChange(db, 'results');
     const channel = sendNow && survey.status === 'open' ? automaticChannel(respondent, settings.whatsappConfigured) : null;
-    if (channel) queueMessage(db, { invitationId, channel, kind: 'invitation' }, now.getTime(), now.toISOString());
+    // one respondent added by a staff member: ahead of any blast in the outbox
+    if (channel) queueMessage(db, { invitationId, channel, kind: 'invitation', priority: true }, now.getTime(), now.toISOString());
     return { respondentId, channel };
   }).immediate();
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importAgencies } from '../../server/agencies/service.js';
 import { queueInvitations, queueReminders } from '../../server/invitations/sending.js';
-import { CLAIM_SQL, claimDueMessages } from '../../server/invitations/outboxStore.js';
+import { CLAIM_SQL, claimDueMessages, queueMessage, requeueInvitationMessage } from '../../server/invitations/outboxStore.js';
 import { ManualClock } from '../../server/platform/clock.js';
 import type { Db } from '../../server/platform/db.js';
 import { importRespondents } from '../../server/respondents/service.js';
@@ -100,9 +100,26 @@ describe('claiming due messages', () => {
     expect(claim(5)).toEqual([]);
   });
 
+  it('claims what a staff member queued for one respondent before a blast queued earlier', async () => {
+    await queueInvitations(db, clock, { surveyCode: 'SPI-TEST', agencyCode: 'PROV-A' }, false); // 4,500 in bulk
+    const nowMs = clock.now().getTime() + 60_000;
+    const later = db.prepare(`SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id JOIN agencies a ON a.id = r.agency_id WHERE a.code = 'KOTA-B' LIMIT 2`).pluck().all() as number[];
+    // a corrected contact and a respondent put back, a minute after the blast was queued
+    requeueInvitationMessage(db, later[0]!, 'email', nowMs, new Date(nowMs).toISOString());
+    queueMessage(db, { invitationId: later[1]!, channel: 'email', kind: 'invitation', priority: true }, nowMs, new Date(nowMs).toISOString());
+    const first = claimDueMessages(db, 'email', 3, nowMs, 60_000).map((message) => message.invitationId);
+    expect(first).toHaveLength(3);
+    expect(first).toEqual(expect.arrayContaining(later));
+    // the bulk goes on in its own order afterwards
+    const bulkFirst = db.prepare(`SELECT MIN(id) FROM messages WHERE priority = 0`).pluck().get() as number;
+    expect(db.prepare(`SELECT state FROM messages WHERE id = ?`).pluck().get(bulkFirst)).toBe('sending');
+  });
+
   it('reads only the due range of the index, not every message the channel ever had', () => {
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM_SQL}`).all(0, '', 'email', 0, 10, 'email', 0, 10, 10) as { detail: string }[]).map((row) => row.detail);
-    expect(plan).toContain('SEARCH messages USING COVERING INDEX messages_due (channel=? AND state=? AND next_attempt_at<?)');
+    const range = ['email', 0, 10];
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM_SQL}`).all(0, '', ...range, ...range, ...range, 10) as { detail: string }[]).map((row) => row.detail);
+    // queued, once per priority; then the expired leases among the few being sent
+    expect(plan.filter((detail) => detail === 'SEARCH messages USING COVERING INDEX messages_due (channel=? AND state=? AND priority=? AND next_attempt_at<?)')).toHaveLength(2);
     expect(plan).toContain('SEARCH messages USING INDEX messages_due (channel=? AND state=?)');
     expect(plan.filter((detail) => /messages_due \(channel=\?\)$/.test(detail) || /^SCAN messages/.test(detail))).toEqual([]);
   });
