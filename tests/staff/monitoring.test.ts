@@ -620,11 +620,12 @@ describe('withdrawing a respondent from the sample', () => {
     await agent.post(reinstatePath('Budi')).type('form').send({ _csrf: csrf }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?reinstated=1');
     await request(world.app).get(`/api/v1/respond/${budiToken}`).expect(200);
     expect(await provAInternal()).toMatchObject({ respondents: 5, invited: 5, completed: 1 });
-    // what the withdrawal cancelled waits again
+    // what the withdrawal cancelled waits again, ahead of any blast
     expect(messagesOf('Budi')).toEqual([
       { kind: 'invitation', state: 'sent', lastError: null },
       { kind: 'reminder', state: 'queued', lastError: null },
     ]);
+    expect(world.db.prepare(`SELECT priority FROM messages WHERE invitation_id = ? AND state = 'queued'`).pluck().all(invitationOf('Budi'))).toEqual([1]);
     const audit = world.db.prepare(`SELECT action, detail FROM audit_log WHERE action LIKE 'respondent.%' ORDER BY id`).all() as { action: string; detail: string }[];
     expect(audit.map((entry) => [entry.action, JSON.parse(entry.detail) as unknown])).toEqual([
       ['respondent.withdrawn', { survey: 'SPI-TEST', agency: 'PROV-A', respondent: respondentIdOf('Budi') }],
@@ -696,7 +697,8 @@ describe('adding one respondent by hand', () => {
     await agent.post(addPath).type('form').send({ _csrf: csrf, ...fields, send: 'yes' }).expect(303).expect('Location', '/staff/monitoring/SPI-TEST/agencies/PROV-A?added=email');
     const added = world.db.prepare(`SELECT r.id, r.email, r.phone, r.language, u.name AS unit, i.id AS invitationId, i.token_seed AS tokenSeed FROM respondents r JOIN invitations i ON i.respondent_id = r.id LEFT JOIN agency_units u ON u.id = r.unit_id WHERE r.name = 'Hadi Pengganti'`).get() as { id: number; email: string; phone: string | null; language: string; unit: string; invitationId: number; tokenSeed: string };
     expect(added).toMatchObject({ email: 'hadi@example.id', phone: null, language: 'en', unit: 'Dinas Dua' });
-    expect(world.db.prepare(`SELECT channel, kind, state FROM messages WHERE invitation_id = ?`).all(added.invitationId)).toEqual([{ channel: 'email', kind: 'invitation', state: 'queued' }]);
+    // queued by hand for one respondent: ahead of any blast (migration 011)
+    expect(world.db.prepare(`SELECT channel, kind, state, priority FROM messages WHERE invitation_id = ?`).all(added.invitationId)).toEqual([{ channel: 'email', kind: 'invitation', state: 'queued', priority: 1 }]);
     const questionnaire = await request(world.app).get(`/api/v1/respond/${deriveInvitationToken(TEST_SECRET, added.tokenSeed)}`).expect(200);
     expect(questionnaire.body).toMatchObject({ status: 'new', language: 'en' });
     expect((await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A?added=email').expect(200)).text).toContain('Responden ditambahkan; undangannya masuk antrean lewat email.');
