@@ -17,7 +17,7 @@ export interface DeliveryProgress {
   /** invitations of this survey that were queued, and how many of them have not left yet */
   invited: number;
   waiting: number;
-  /** invited − waiting: reached a provider, or failed for good */
+  /** invited − waiting: no longer waiting (reached a provider, failed for good, or cancelled) */
   left: number;
   pendingTotal: number;
   pending: Record<Channel, number>;
