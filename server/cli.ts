@@ -6,9 +6,10 @@ import { importAgencies } from './agencies/service.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDispatcher, whatsappConfigured } from './invitations/delivery.js';
 import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders, scheduledReminders } from './invitations/sending.js';
-import { describeSendingHeld, sendingHeld } from './invitations/sendingHours.js';
+import { describeSendingHeld, drainMinutes, sendingHeld } from './invitations/sendingHours.js';
 import { exportLinks } from './invitations/service.js';
 import { reinstateRespondent, respondentByContact, withdrawRespondent } from './invitations/withdrawal.js';
+import { formatMinutes, translator } from './platform/i18n.js';
 import { createLogger } from './platform/logger.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { csvLine } from './platform/csv.js';
@@ -153,7 +154,11 @@ async function runCommand(context: CliContext, command: string, positionals: str
           `Already invited: ${result.alreadyInvited}. Skipped: ${result.skipped.completed} already answered, ${result.skipped.optedOut} opted out, ` +
           `${result.skipped.noContactForChannel} without a contact for the channel.\n`,
       );
-      if (result.queued.email + result.queued.whatsapp > 0) noteSendingHeld();
+      if (result.queued.email + result.queued.whatsapp > 0) {
+        const minutes = drainMinutes(result.queued, { email: config.EMAIL_RATE_PER_SEC, whatsapp: config.WHATSAPP_RATE_PER_SEC });
+        io.stdout(`At the configured rates (${config.EMAIL_RATE_PER_SEC} email and ${config.WHATSAPP_RATE_PER_SEC} WhatsApp per second) they leave in ${formatMinutes(minutes, translator('en'))}, after the messages already queued.\n`);
+        noteSendingHeld();
+      }
       return;
     }
     case 'invitations status': {

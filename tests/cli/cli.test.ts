@@ -103,7 +103,8 @@ describe('command line', () => {
     await cli('survey', 'open', 'SPI-TEST');
     expect((await cli('invitations', 'send', '--survey', 'SPI-TEST', '--channel', 'fax')).code).toBe(2);
     expect((await cli('invitations', 'send', '--survey', 'SPI-TEST')).stdout).toBe(
-      'Queued 7 invitation(s): 6 by email, 1 by WhatsApp. Already invited: 0. Skipped: 0 already answered, 0 opted out, 0 without a contact for the channel.\n',
+      'Queued 7 invitation(s): 6 by email, 1 by WhatsApp. Already invited: 0. Skipped: 0 already answered, 0 opted out, 0 without a contact for the channel.\n' +
+        'At the configured rates (10 email and 10 WhatsApp per second) they leave in under a minute, after the messages already queued.\n',
     );
     expect((await cli('invitations', 'send', '--survey', 'SPI-TEST')).stdout).toContain('Queued 0 invitation(s)');
     expect((await cli('dispatch', '--once')).stdout).toBe('Delivered what was due: 7 sent, 0 to retry, 0 failed, 0 cancelled.\n');

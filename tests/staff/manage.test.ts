@@ -105,5 +105,7 @@ describe('how long a sending will take', () => {
     const page = await admin.agent.get('/staff/surveys/SPI-TEST/invitations').expect(200);
     expect(page.text).toContain('7 undangan akan dikirim: 6 melalui email, 1 melalui WhatsApp');
     expect(page.text).toContain('Pada laju yang diatur (0,05 email dan 0,5 WhatsApp per detik), undangan ini keluar dalam ±2 menit');
+    const english = await admin.agent.get('/staff/surveys/SPI-TEST/invitations?lang=en').expect(200);
+    expect(english.text).toContain('At the configured rates (0.05 email and 0.5 WhatsApp per second), these invitations leave in about 2 min');
   });
 });
