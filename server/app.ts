@@ -104,7 +104,16 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(adminPages(db, clock));
   // how fast the outbox drains, for the pages that say how long a sending will take
   const ratesPerSecond = { email: config.EMAIL_RATE_PER_SEC, whatsapp: config.WHATSAPP_RATE_PER_SEC };
-  app.use(managePages(db, clock, { secretKey: dependencies.secretKey, compose: composeSettings, whatsappConfigured: whatsappConfigured(config), ratesPerSecond }));
+  app.use(
+    managePages(db, clock, {
+      secretKey: dependencies.secretKey,
+      compose: composeSettings,
+      whatsappConfigured: whatsappConfigured(config),
+      ratesPerSecond,
+      sendingHours: config.SENDING_HOURS,
+      timeZone: config.TIMEZONE,
+    }),
+  );
   const reader = dependencies.reader ?? connectionReader(db);
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL, timeZone: config.TIMEZONE }, reader));
   app.use(

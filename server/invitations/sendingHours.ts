@@ -99,3 +99,21 @@ export function drainMinutes(messages: Record<Channel, number>, ratesPerSecond: 
   const seconds = Math.max(messages.email / ratesPerSecond.email, messages.whatsapp / ratesPerSecond.whatsapp);
   return seconds < 60 ? 0 : Math.ceil(seconds / 60);
 }
+
+/** When `minutes` of sending that start at `start` are done, sending only within the hours: what
+ * does not fit before today's closing goes on at the next opening. Without hours, start + minutes. */
+export function sendingDoneAt(start: Date, minutes: number, timeZone: string, hours: SendingHours | undefined): Date {
+  let left = minutes * 60_000;
+  if (!hours) return new Date(start.getTime() + left);
+  let at = start;
+  // one turn per day of sending; a year's worth is far beyond any round
+  for (let day = 0; day < 366; day++) {
+    const window = sendingWindow(at, timeZone, hours);
+    if (!window.open) at = window.opensAt;
+    const openFor = (hours.toMinute - minuteOfDayIn(at, timeZone)) * 60_000 - (at.getTime() % 60_000);
+    if (left <= openFor) return new Date(at.getTime() + left);
+    left -= openFor;
+    at = new Date(at.getTime() + openFor);
+  }
+  return at;
+}

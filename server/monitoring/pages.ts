@@ -17,7 +17,7 @@ import { correctContactsFromFile, type ContactUploadReport } from '../invitation
 import { reinstateRespondent, WITHDRAWAL_REASON_MAX, withdrawalFor, withdrawRespondent } from '../invitations/withdrawal.js';
 import type { Channel } from '../invitations/outboxStore.js';
 import { queueReminders } from '../invitations/sending.js';
-import { sendingWindow, type SendingHours } from '../invitations/sendingHours.js';
+import { formatSendingHours, localTimeIn, sendingDoneAt, sendingWindow, type SendingHours } from '../invitations/sendingHours.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -92,12 +92,21 @@ export function monitoringPages(
     const shared = {
       lastAttempt: outbox.lastAttemptMs === null ? null : dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(new Date(outbox.lastAttemptMs)),
       rates: { email: rate.format(settings.ratesPerSecond.email), whatsapp: rate.format(settings.ratesPerSecond.whatsapp) },
-      duration: (minutes: number) => formatMinutes(minutes, t),
     };
+    /** how long the outbox takes, and with sending hours when it is done: what does not fit
+     * before a closing goes on at the next opening */
+    const drained = (minutes: number) => ({
+      eta: formatMinutes(minutes, t),
+      ...(settings.sendingHours && {
+        hours: formatSendingHours(settings.sendingHours),
+        ...localTimeIn(sendingDoneAt(now, minutes, settings.timeZone, settings.sendingHours), settings.timeZone),
+      }),
+    });
     return {
       of: (rows: AgencyGroupRow[]) => {
         const sum = (pick: (row: AgencyGroupRow) => number) => rows.reduce((total, row) => total + pick(row), 0);
-        return { ...shared, delivery: deliveryProgress({ invited: sum((row) => row.invited), waiting: sum((row) => row.waiting) }, outbox, settings.ratesPerSecond, now.getTime(), sendingOpen) };
+        const delivery = deliveryProgress({ invited: sum((row) => row.invited), waiting: sum((row) => row.waiting) }, outbox, settings.ratesPerSecond, now.getTime(), sendingOpen);
+        return { ...shared, delivery, drained: delivery && drained(delivery.etaMinutes) };
       },
     };
   }

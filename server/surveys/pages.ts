@@ -5,7 +5,7 @@ import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
 import type { Channel } from '../invitations/outboxStore.js';
 import { queueInvitations } from '../invitations/sending.js';
-import { drainMinutes } from '../invitations/sendingHours.js';
+import { drainMinutes, formatSendingHours, localTimeIn, sendingDoneAt, type SendingHours } from '../invitations/sendingHours.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError, InputError, ValidationError } from '../platform/errors.js';
@@ -27,8 +27,10 @@ export interface ManageSettings {
   secretKey: Buffer;
   compose: ComposeSettings;
   whatsappConfigured: boolean;
-  /** the channels' configured rates, for how long a sending will take */
+  /** the channels' configured rates and the sending hours, for how long a sending will take */
   ratesPerSecond: Record<Channel, number>;
+  sendingHours?: SendingHours;
+  timeZone: string;
 }
 
 /** The path segment that stands for "a survey not loaded yet". Survey codes are 2–40 characters of
@@ -141,11 +143,17 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     const plan = await queueInvitations(db, clock, { surveyCode: survey.code, agencyCode, dryRun: true }, settings.whatsappConfigured);
     const preview = await previewMessage(db, settings.compose, survey, plan.first, 'invitation');
     const rate = numberFormat(language, { maximumFractionDigits: 2 });
-    const eta = t('manage.invitations_eta', {
-      eta: formatMinutes(drainMinutes(plan.queued, settings.ratesPerSecond), t),
-      emailRate: rate.format(settings.ratesPerSecond.email),
-      whatsappRate: rate.format(settings.ratesPerSecond.whatsapp),
-    });
+    const minutes = drainMinutes(plan.queued, settings.ratesPerSecond);
+    const rates = { emailRate: rate.format(settings.ratesPerSecond.email), whatsappRate: rate.format(settings.ratesPerSecond.whatsapp) };
+    // with sending hours, what does not fit before a closing goes on at the next opening
+    const eta = settings.sendingHours
+      ? t('manage.invitations_eta_hours', {
+          eta: formatMinutes(minutes, t),
+          hours: formatSendingHours(settings.sendingHours),
+          ...localTimeIn(sendingDoneAt(clock.now(), minutes, settings.timeZone, settings.sendingHours), settings.timeZone),
+          ...rates,
+        })
+      : t('manage.invitations_eta', { eta: formatMinutes(minutes, t), ...rates });
     response.render('manage/invitations', { t, language, staff, wide: true, survey, plan, preview, eta, total: plan.queued.email + plan.queued.whatsapp });
   });
 

@@ -465,7 +465,7 @@ describe('sending hours', () => {
     const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     world.clock.advance(10 * 60 * 1000);
     const night = (await agent.get('/staff/monitoring/SPI-TEST').expect(200)).text;
-    expect(night).toContain('habis dalam kurang dari semenit setelah jam kirim dibuka');
+    expect(night).toContain('kurang dari semenit pengiriman pada laju yang diatur (100 email dan 100 WhatsApp per detik), hanya dalam jam kirim 07:00–20:00, jadi selesai sekitar 2026-08-02 pukul 07:00.');
     expect(night).not.toContain('Belum ada pesan yang pernah keluar');
     world.clock.set('2026-08-01T23:59:59Z');
     expect((await dispatcher.runOnce()).sent).toBe(0);
@@ -491,7 +491,7 @@ describe('sending hours', () => {
     await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
     const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     const pages = ['/staff/surveys/SPI-TEST/invitations', '/staff/monitoring/SPI-TEST', '/staff/monitoring/SPI-TEST/agencies/PROV-A', '/staff/monitoring/SPI-TEST/agencies/PROV-A/reminders'];
-    for (const page of pages) expect((await agent.get(page).expect(200)).text, page).not.toContain('jam kirim');
+    for (const page of pages) expect((await agent.get(page).expect(200)).text, page).not.toContain('Di luar jam kirim');
     world.clock.set('2026-08-01T14:30:00Z');
     for (const page of pages) {
       const text = (await agent.get(page).expect(200)).text;

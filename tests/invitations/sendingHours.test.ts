@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSendingHours, parseSendingHours, sendingHeld, sendingWindow, type SendingHours } from '../../server/invitations/sendingHours.js';
+import { formatSendingHours, parseSendingHours, sendingDoneAt, sendingHeld, sendingWindow, type SendingHours } from '../../server/invitations/sendingHours.js';
 
 const hours = parseSendingHours('07:00-20:00') as SendingHours;
 
@@ -36,5 +36,21 @@ describe('sending hours', () => {
   it('says when queued messages leave, in the local day and time', () => {
     expect(sendingHeld(new Date('2026-08-01T14:30:00Z'), 'Asia/Jakarta', hours)).toEqual({ hours: '07:00–20:00', timeZone: 'Asia/Jakarta', day: '2026-08-02', time: '07:00' });
     expect(sendingHeld(new Date('2026-08-01T03:00:00Z'), 'Asia/Jakarta', hours)).toBeUndefined();
+  });
+});
+
+describe('when a sending is done, within the hours', () => {
+  it('goes on at the next opening with what does not fit before the closing', () => {
+    const jakarta = (iso: string) => new Date(`${iso}+07:00`);
+    // 18:00 with 4 h 30 min of sending: 2 h today, the rest from 07:00 tomorrow, done at 09:30
+    expect(sendingDoneAt(jakarta('2026-08-01T18:00:00'), 270, 'Asia/Jakarta', hours)).toEqual(jakarta('2026-08-02T09:30:00'));
+    // started at night: from the opening
+    expect(sendingDoneAt(jakarta('2026-08-01T23:10:00'), 30, 'Asia/Jakarta', hours)).toEqual(jakarta('2026-08-02T07:30:00'));
+    // 30 hours of sending at 13 hours a day: two full days and 4 hours on the third
+    expect(sendingDoneAt(jakarta('2026-08-01T07:00:00'), 30 * 60, 'Asia/Jakarta', hours)).toEqual(jakarta('2026-08-03T11:00:00'));
+    // exactly until the closing, and within the hours with seconds
+    expect(sendingDoneAt(jakarta('2026-08-01T19:00:00'), 60, 'Asia/Jakarta', hours)).toEqual(jakarta('2026-08-01T20:00:00'));
+    expect(sendingDoneAt(jakarta('2026-08-01T19:59:30'), 1, 'Asia/Jakarta', hours)).toEqual(jakarta('2026-08-02T07:00:30'));
+    expect(sendingDoneAt(jakarta('2026-08-01T18:00:00'), 270, 'Asia/Jakarta', undefined)).toEqual(jakarta('2026-08-01T22:30:00'));
   });
 });

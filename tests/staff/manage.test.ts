@@ -108,4 +108,15 @@ describe('how long a sending will take', () => {
     const english = await admin.agent.get('/staff/surveys/SPI-TEST/invitations?lang=en').expect(200);
     expect(english.text).toContain('At the configured rates (0.05 email and 0.5 WhatsApp per second), these invitations leave in about 2 min');
   });
+
+  it('with sending hours, a sending that does not fit before the closing is done the next morning', async () => {
+    world.cleanup();
+    // 6 emails at one every 1,000 s take 100 min; it is 19:00 in Jakarta
+    world = await createWorld({ now: '2026-08-01T12:00:00Z', env: { EMAIL_RATE_PER_SEC: '0.001', SENDING_HOURS: '07:00-20:00' } });
+    await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+    const admin = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    const page = await admin.agent.get('/staff/surveys/SPI-TEST/invitations').expect(200);
+    // 6,000 s = 100 min: 60 min until 20:00, the other 40 from 07:00
+    expect(page.text).toContain('undangan ini perlu ±1 jam 40 menit pengiriman setelah pesan yang sudah antre; karena hanya dikirim dalam jam kirim 07:00–20:00, paling cepat selesai sekitar 2026-08-02 pukul 07:40.');
+  });
 });
