@@ -6,7 +6,7 @@ import { importAgencies } from './agencies/service.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDispatcher, whatsappConfigured } from './invitations/delivery.js';
 import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders, scheduledReminders } from './invitations/sending.js';
-import { describeSendingHeld, drainMinutes, formatSendingHours, localTimeIn, sendingDoneAt, sendingHeld } from './invitations/sendingHours.js';
+import { describeSendingHeld, drainMinutes, sendingFinish, sendingHeld } from './invitations/sendingHours.js';
 import { exportLinks } from './invitations/service.js';
 import { reinstateRespondent, respondentByContact, withdrawRespondent } from './invitations/withdrawal.js';
 import { formatMinutes, translator } from './platform/i18n.js';
@@ -157,10 +157,8 @@ async function runCommand(context: CliContext, command: string, positionals: str
       if (result.queued.email + result.queued.whatsapp > 0) {
         const minutes = drainMinutes(result.queued, { email: config.EMAIL_RATE_PER_SEC, whatsapp: config.WHATSAPP_RATE_PER_SEC });
         io.stdout(`At the configured rates (${config.EMAIL_RATE_PER_SEC} email and ${config.WHATSAPP_RATE_PER_SEC} WhatsApp per second) they leave in ${formatMinutes(minutes, translator('en'))}, after the messages already queued.\n`);
-        if (config.SENDING_HOURS) {
-          const done = localTimeIn(sendingDoneAt(clock.now(), minutes, config.TIMEZONE, config.SENDING_HOURS), config.TIMEZONE);
-          io.stdout(`Within the sending hours (${formatSendingHours(config.SENDING_HOURS)}, ${config.TIMEZONE}) they are done around ${done.day} ${done.time} at the earliest.\n`);
-        }
+        const finish = sendingFinish(clock.now(), minutes, config.TIMEZONE, config.SENDING_HOURS);
+        if (finish) io.stdout(`Within the sending hours (${finish.hours}, ${config.TIMEZONE}) they are done around ${finish.day} ${finish.time} at the earliest.\n`);
         noteSendingHeld();
       }
       return;

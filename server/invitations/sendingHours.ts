@@ -117,3 +117,10 @@ export function sendingDoneAt(start: Date, minutes: number, timeZone: string, ho
   }
   return at;
 }
+
+/** For pages and the CLI: with sending hours, the hours and the local day and time when `minutes`
+ * of sending from `start` are done (sendingDoneAt); without, undefined. */
+export function sendingFinish(start: Date, minutes: number, timeZone: string, hours: SendingHours | undefined): { hours: string; day: string; time: string } | undefined {
+  if (!hours) return undefined;
+  return { hours: formatSendingHours(hours), ...localTimeIn(sendingDoneAt(start, minutes, timeZone, hours), timeZone) };
+}

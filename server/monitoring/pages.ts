@@ -17,7 +17,7 @@ import { correctContactsFromFile, type ContactUploadReport } from '../invitation
 import { reinstateRespondent, WITHDRAWAL_REASON_MAX, withdrawalFor, withdrawRespondent } from '../invitations/withdrawal.js';
 import type { Channel } from '../invitations/outboxStore.js';
 import { queueReminders } from '../invitations/sending.js';
-import { formatSendingHours, localTimeIn, sendingDoneAt, sendingWindow, type SendingHours } from '../invitations/sendingHours.js';
+import { sendingFinish, sendingWindow, type SendingHours } from '../invitations/sendingHours.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -95,13 +95,7 @@ export function monitoringPages(
     };
     /** how long the outbox takes, and with sending hours when it is done: what does not fit
      * before a closing goes on at the next opening */
-    const drained = (minutes: number) => ({
-      eta: formatMinutes(minutes, t),
-      ...(settings.sendingHours && {
-        hours: formatSendingHours(settings.sendingHours),
-        ...localTimeIn(sendingDoneAt(now, minutes, settings.timeZone, settings.sendingHours), settings.timeZone),
-      }),
-    });
+    const drained = (minutes: number) => ({ eta: formatMinutes(minutes, t), ...sendingFinish(now, minutes, settings.timeZone, settings.sendingHours) });
     return {
       of: (rows: AgencyGroupRow[]) => {
         const sum = (pick: (row: AgencyGroupRow) => number) => rows.reduce((total, row) => total + pick(row), 0);

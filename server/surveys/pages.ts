@@ -5,7 +5,7 @@ import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
 import type { Channel } from '../invitations/outboxStore.js';
 import { queueInvitations } from '../invitations/sending.js';
-import { drainMinutes, formatSendingHours, localTimeIn, sendingDoneAt, type SendingHours } from '../invitations/sendingHours.js';
+import { drainMinutes, sendingFinish, type SendingHours } from '../invitations/sendingHours.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError, InputError, ValidationError } from '../platform/errors.js';
@@ -146,14 +146,8 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     const minutes = drainMinutes(plan.queued, settings.ratesPerSecond);
     const rates = { emailRate: rate.format(settings.ratesPerSecond.email), whatsappRate: rate.format(settings.ratesPerSecond.whatsapp) };
     // with sending hours, what does not fit before a closing goes on at the next opening
-    const eta = settings.sendingHours
-      ? t('manage.invitations_eta_hours', {
-          eta: formatMinutes(minutes, t),
-          hours: formatSendingHours(settings.sendingHours),
-          ...localTimeIn(sendingDoneAt(clock.now(), minutes, settings.timeZone, settings.sendingHours), settings.timeZone),
-          ...rates,
-        })
-      : t('manage.invitations_eta', { eta: formatMinutes(minutes, t), ...rates });
+    const finish = sendingFinish(clock.now(), minutes, settings.timeZone, settings.sendingHours);
+    const eta = finish ? t('manage.invitations_eta_hours', { eta: formatMinutes(minutes, t), ...finish, ...rates }) : t('manage.invitations_eta', { eta: formatMinutes(minutes, t), ...rates });
     response.render('manage/invitations', { t, language, staff, wide: true, survey, plan, preview, eta, total: plan.queued.email + plan.queued.whatsapp });
   });
 
