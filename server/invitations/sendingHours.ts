@@ -1,3 +1,5 @@
+import { formatMinutes, numberFormat, type Translate } from '../platform/i18n.js';
+import type { MessageKey } from '../platform/locales/id.js';
 import type { Channel } from './outboxStore.js';
 
 /** Sending hours (SENDING_HOURS, e.g. "07:00-20:00"): messages leave the outbox only between these
@@ -123,4 +125,29 @@ export function sendingDoneAt(start: Date, minutes: number, timeZone: string, ho
 export function sendingFinish(start: Date, minutes: number, timeZone: string, hours: SendingHours | undefined): { hours: string; day: string; time: string } | undefined {
   if (!hours) return undefined;
   return { hours: formatSendingHours(hours), ...localTimeIn(sendingDoneAt(start, minutes, timeZone, hours), timeZone) };
+}
+
+/** How fast the outbox drains: the channels' configured rates, and the sending hours if any. */
+export interface SendingPace {
+  ratesPerSecond: Record<Channel, number>;
+  timeZone: string;
+  sendingHours?: SendingHours;
+}
+
+/** The sentence a confirmation shows before messages are queued: how long they take at the
+ * configured rates and, with sending hours, when they are done. `keys`: the page's sentence
+ * without hours and with them (placeholders eta, emailRate, whatsappRate; and hours, day, time). */
+export function sendingEstimate(
+  messages: Record<Channel, number>,
+  start: Date,
+  pace: SendingPace,
+  language: string,
+  t: Translate,
+  keys: { plain: MessageKey; withHours: MessageKey },
+): string {
+  const minutes = drainMinutes(messages, pace.ratesPerSecond);
+  const rate = numberFormat(language, { maximumFractionDigits: 2 });
+  const values = { eta: formatMinutes(minutes, t), emailRate: rate.format(pace.ratesPerSecond.email), whatsappRate: rate.format(pace.ratesPerSecond.whatsapp) };
+  const finish = sendingFinish(start, minutes, pace.timeZone, pace.sendingHours);
+  return finish ? t(keys.withHours, { ...values, ...finish }) : t(keys.plain, values);
 }

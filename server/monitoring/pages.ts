@@ -15,9 +15,8 @@ import { previewMessage } from '../invitations/preview.js';
 import { contactFor, correctContact, correctionMode } from '../invitations/contactCorrection.js';
 import { correctContactsFromFile, type ContactUploadReport } from '../invitations/contactUpload.js';
 import { reinstateRespondent, WITHDRAWAL_REASON_MAX, withdrawalFor, withdrawRespondent } from '../invitations/withdrawal.js';
-import type { Channel } from '../invitations/outboxStore.js';
 import { queueReminders } from '../invitations/sending.js';
-import { sendingFinish, sendingWindow, type SendingHours } from '../invitations/sendingHours.js';
+import { sendingEstimate, sendingFinish, sendingWindow, type SendingPace } from '../invitations/sendingHours.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -64,7 +63,7 @@ export function monitoringPages(
   clock: Clock,
   compose: ComposeSettings,
   reader: Reader,
-  settings: { timeZone: string; whatsappConfigured: boolean; secretKey: Buffer; ratesPerSecond: Record<Channel, number>; sendingHours?: SendingHours },
+  settings: SendingPace & { whatsappConfigured: boolean; secretKey: Buffer },
 ): Router {
   const router = Router();
   const surveyCounts = sharedSurveyCounts((surveyId) => agencyGroupCounts(reader, surveyId), clock);
@@ -288,7 +287,9 @@ export function monitoringPages(
     const { t, language } = staffTranslator(request, response);
     const eligible = (await queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE, dryRun: true })).planned;
     const preview = await previewMessage(db, compose, survey, eligible[0], 'reminder');
-    response.render('monitoring/reminders', { t, language, staff: currentStaff(response)!, survey, agency, count: eligible.length, preview, rule: MANUAL_REMINDER_RULE });
+    const perChannel = { email: eligible.filter((message) => message.channel === 'email').length, whatsapp: eligible.filter((message) => message.channel === 'whatsapp').length };
+    const eta = sendingEstimate(perChannel, clock.now(), settings, language, t, { plain: 'monitor.reminder_eta', withHours: 'monitor.reminder_eta_hours' });
+    response.render('monitoring/reminders', { t, language, staff: currentStaff(response)!, survey, agency, count: eligible.length, preview, eta, rule: MANUAL_REMINDER_RULE });
   });
 
   router.post('/staff/monitoring/:survey/agencies/:code/reminders', allow('administrator', 'liaison'), verifyCsrf, async (request: Request, response: Response) => {

@@ -3,13 +3,11 @@ import { z } from 'zod';
 import { importAgencies } from '../agencies/service.js';
 import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
-import type { Channel } from '../invitations/outboxStore.js';
 import { queueInvitations } from '../invitations/sending.js';
-import { drainMinutes, sendingFinish, type SendingHours } from '../invitations/sendingHours.js';
+import { sendingEstimate, type SendingPace } from '../invitations/sendingHours.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
-import { AppError, InputError, ValidationError } from '../platform/errors.js';
-import { formatMinutes, numberFormat } from '../platform/i18n.js';
+import { AppError, ValidationError } from '../platform/errors.js';
 import { formatProblem, PROBLEMS_SHOWN, problemsToShow, type ImportReport } from '../platform/tabular.js';
 import { requireFile } from '../platform/upload.js';
 import { importRespondents } from '../respondents/service.js';
@@ -23,14 +21,11 @@ import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText, requireS
  * import agencies and respondents (with a progress bar), and send invitations (count and a
  * rendered preview first, then a confirmation). Liaisons act on their own agency only. */
 
-export interface ManageSettings {
+/** `SendingPace`: for how long a sending will take. */
+export interface ManageSettings extends SendingPace {
   secretKey: Buffer;
   compose: ComposeSettings;
   whatsappConfigured: boolean;
-  /** the channels' configured rates and the sending hours, for how long a sending will take */
-  ratesPerSecond: Record<Channel, number>;
-  sendingHours?: SendingHours;
-  timeZone: string;
 }
 
 /** The path segment that stands for "a survey not loaded yet". Survey codes are 2–40 characters of
@@ -142,12 +137,7 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     const agencyCode = staff.role === 'liaison' ? staff.agencyCode! : undefined;
     const plan = await queueInvitations(db, clock, { surveyCode: survey.code, agencyCode, dryRun: true }, settings.whatsappConfigured);
     const preview = await previewMessage(db, settings.compose, survey, plan.first, 'invitation');
-    const rate = numberFormat(language, { maximumFractionDigits: 2 });
-    const minutes = drainMinutes(plan.queued, settings.ratesPerSecond);
-    const rates = { emailRate: rate.format(settings.ratesPerSecond.email), whatsappRate: rate.format(settings.ratesPerSecond.whatsapp) };
-    // with sending hours, what does not fit before a closing goes on at the next opening
-    const finish = sendingFinish(clock.now(), minutes, settings.timeZone, settings.sendingHours);
-    const eta = finish ? t('manage.invitations_eta_hours', { eta: formatMinutes(minutes, t), ...finish, ...rates }) : t('manage.invitations_eta', { eta: formatMinutes(minutes, t), ...rates });
+    const eta = sendingEstimate(plan.queued, clock.now(), settings, language, t, { plain: 'manage.invitations_eta', withHours: 'manage.invitations_eta_hours' });
     response.render('manage/invitations', { t, language, staff, wide: true, survey, plan, preview, eta, total: plan.queued.email + plan.queued.whatsapp });
   });
 

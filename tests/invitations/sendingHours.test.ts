@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatSendingHours, parseSendingHours, sendingDoneAt, sendingHeld, sendingWindow, type SendingHours } from '../../server/invitations/sendingHours.js';
+import { formatSendingHours, parseSendingHours, sendingDoneAt, sendingEstimate, sendingHeld, sendingWindow, type SendingHours } from '../../server/invitations/sendingHours.js';
+import { translator } from '../../server/platform/i18n.js';
 
 const hours = parseSendingHours('07:00-20:00') as SendingHours;
 
@@ -52,5 +53,25 @@ describe('when a sending is done, within the hours', () => {
     expect(sendingDoneAt(jakarta('2026-08-01T19:00:00'), 60, 'Asia/Jakarta', hours)).toEqual(jakarta('2026-08-01T20:00:00'));
     expect(sendingDoneAt(jakarta('2026-08-01T19:59:30'), 1, 'Asia/Jakarta', hours)).toEqual(jakarta('2026-08-02T07:00:30'));
     expect(sendingDoneAt(jakarta('2026-08-01T18:00:00'), 270, 'Asia/Jakarta', undefined)).toEqual(jakarta('2026-08-01T22:30:00'));
+  });
+});
+
+describe('the estimate a confirmation shows', () => {
+  const t = translator('en');
+  const keys = { plain: 'manage.invitations_eta', withHours: 'manage.invitations_eta_hours' } as const;
+  const start = new Date('2026-08-01T11:00:00Z'); // 18:00 in Jakarta
+
+  it('how long at the configured rates, the channels side by side', () => {
+    // 36,000 emails at 10 a second: an hour; 7,200 WhatsApp at 4 a second: 30 min
+    expect(sendingEstimate({ email: 36_000, whatsapp: 7_200 }, start, { ratesPerSecond: { email: 10, whatsapp: 4 }, timeZone: 'Asia/Jakarta' }, 'en', t, keys)).toBe(
+      'At the configured rates (10 email and 4 WhatsApp per second), these invitations leave in about 1 h 0 min, after the messages already queued.',
+    );
+  });
+
+  it('and with sending hours, when they are done', () => {
+    // 4 h of sending from 18:00 with hours up to 20:00: 2 h tonight, 2 h from 07:00
+    expect(sendingEstimate({ email: 144_000, whatsapp: 0 }, start, { ratesPerSecond: { email: 10, whatsapp: 2.5 }, timeZone: 'Asia/Jakarta', sendingHours: hours }, 'id', translator('id'), keys)).toBe(
+      'Pada laju yang diatur (10 email dan 2,5 WhatsApp per detik), undangan ini perlu ±4 jam 0 menit pengiriman setelah pesan yang sudah antre; karena hanya dikirim dalam jam kirim 07:00–20:00, paling cepat selesai sekitar 2026-08-02 pukul 09:00.',
+    );
   });
 });

@@ -146,6 +146,7 @@ describe('monitoring figures', () => {
     const confirm = await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A/reminders').expect(200);
     // Budi only: Ani answered, Cici and Dodi were never reached, Eka opted out
     expect(confirm.text).toContain('1 responden akan menerima pengingat');
+    expect(confirm.text).toContain('Pada laju yang diatur (10 email dan 10 WhatsApp per detik), pengingat ini keluar dalam kurang dari semenit, setelah pesan yang sudah antre.');
     expect(confirm.text).toContain('Reminder: Integrity Assessment Survey of Provinsi A'); // in Budi's language
     expect(confirm.text).toContain('/r/…');
     expect(confirm.text).not.toContain(world.tokens.get('Budi')!);

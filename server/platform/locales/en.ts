@@ -248,6 +248,8 @@ export const en: Record<MessageKey, string> = {
   'monitor.undelivered_export': "Invitations that failed or bounced, with their errors:",
   'monitor.send_reminders': "Send reminders",
   'monitor.reminder_confirm_heading': "Send reminders for {agency}?",
+  'monitor.reminder_eta': "At the configured rates ({emailRate} email and {whatsappRate} WhatsApp per second), these reminders leave in {eta}, after the messages already queued.",
+  'monitor.reminder_eta_hours': "At the configured rates ({emailRate} email and {whatsappRate} WhatsApp per second), these reminders need {eta} of sending after the messages already queued; since they leave only within the sending hours {hours}, they are done around {day} at {time} at the earliest.",
   'monitor.reminder_count': "{count} respondents will get a reminder (invited, not answered, not opted out, last message at least {days} days ago; at most {max} reminders each).",
   'monitor.reminder_none': "Nobody can be reminded right now.",
   'delivery.heading': "Sending messages",

@@ -247,6 +247,8 @@ export const id = {
   'monitor.undelivered_export': "Daftar undangan yang gagal atau ditolak, dengan kesalahannya:",
   'monitor.send_reminders': "Kirim pengingat",
   'monitor.reminder_confirm_heading': "Kirim pengingat untuk {agency}?",
+  'monitor.reminder_eta': "Pada laju yang diatur ({emailRate} email dan {whatsappRate} WhatsApp per detik), pengingat ini keluar dalam {eta}, setelah pesan yang sudah antre.",
+  'monitor.reminder_eta_hours': "Pada laju yang diatur ({emailRate} email dan {whatsappRate} WhatsApp per detik), pengingat ini perlu {eta} pengiriman setelah pesan yang sudah antre; karena hanya dikirim dalam jam kirim {hours}, paling cepat selesai sekitar {day} pukul {time}.",
   'monitor.reminder_count': "{count} responden akan menerima pengingat (yang sudah diundang, belum mengisi, tidak berhenti berlangganan, dan pesan terakhirnya sedikitnya {days} hari lalu; paling banyak {max} pengingat per orang).",
   'monitor.reminder_none': "Tidak ada responden yang dapat diingatkan saat ini.",
   'delivery.heading': "Pengiriman pesan",
