@@ -134,20 +134,21 @@ export interface SendingPace {
   sendingHours?: SendingHours;
 }
 
-/** The sentence a confirmation shows before messages are queued: how long they take at the
- * configured rates and, with sending hours, when they are done. `keys`: the page's sentence
- * without hours and with them (placeholders eta, emailRate, whatsappRate; and hours, day, time). */
+/** The sentence that says how long `minutes` of sending (drainMinutes) take at the configured
+ * rates and, with sending hours, when they are done: before a confirmation, and under the
+ * dashboard's progress. `keys`: the page's sentence without hours and with them (placeholders eta,
+ * emailRate, whatsappRate; and hours, day, time); `values`: the page's own placeholders. */
 export function sendingEstimate(
-  messages: Record<Channel, number>,
+  minutes: number,
   start: Date,
   pace: SendingPace,
   language: string,
   t: Translate,
   keys: { plain: MessageKey; withHours: MessageKey },
+  values: Record<string, string | number> = {},
 ): string {
-  const minutes = drainMinutes(messages, pace.ratesPerSecond);
   const rate = numberFormat(language, { maximumFractionDigits: 2 });
-  const values = { eta: formatMinutes(minutes, t), emailRate: rate.format(pace.ratesPerSecond.email), whatsappRate: rate.format(pace.ratesPerSecond.whatsapp) };
+  const all = { ...values, eta: formatMinutes(minutes, t), emailRate: rate.format(pace.ratesPerSecond.email), whatsappRate: rate.format(pace.ratesPerSecond.whatsapp) };
   const finish = sendingFinish(start, minutes, pace.timeZone, pace.sendingHours);
-  return finish ? t(keys.withHours, { ...values, ...finish }) : t(keys.plain, values);
+  return finish ? t(keys.withHours, { ...all, ...finish }) : t(keys.plain, all);
 }

@@ -6,7 +6,7 @@ import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
 import type { Reader } from '../platform/readerThread.js';
 import { ConflictError, InputError, NotFoundError, ValidationError, type FieldProblem } from '../platform/errors.js';
-import { dateFormat, formatMinutes, formatPercent, numberFormat, type Translate } from '../platform/i18n.js';
+import { dateFormat, formatCount, formatPercent, type Translate } from '../platform/i18n.js';
 import { pageHref, pageOf, pageParameter } from '../platform/paging.js';
 import { formatProblem, PROBLEMS_SHOWN, problemsToShow, writeXlsx } from '../platform/tabular.js';
 import { requireFile } from '../platform/upload.js';
@@ -16,7 +16,7 @@ import { contactFor, correctContact, correctionMode } from '../invitations/conta
 import { correctContactsFromFile, type ContactUploadReport } from '../invitations/contactUpload.js';
 import { reinstateRespondent, WITHDRAWAL_REASON_MAX, withdrawalFor, withdrawRespondent } from '../invitations/withdrawal.js';
 import { queueReminders } from '../invitations/sending.js';
-import { sendingEstimate, sendingFinish, sendingWindow, type SendingPace } from '../invitations/sendingHours.js';
+import { drainMinutes, sendingEstimate, sendingWindow, type SendingPace } from '../invitations/sendingHours.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -87,19 +87,20 @@ export function monitoringPages(
     const now = clock.now();
     const outbox = await outboxSummary(reader, now.getTime());
     const sendingOpen = sendingWindow(now, settings.timeZone, settings.sendingHours).open;
-    const rate = numberFormat(language, { maximumFractionDigits: 2 });
-    const shared = {
-      lastAttempt: outbox.lastAttemptMs === null ? null : dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(new Date(outbox.lastAttemptMs)),
-      rates: { email: rate.format(settings.ratesPerSecond.email), whatsapp: rate.format(settings.ratesPerSecond.whatsapp) },
-    };
-    /** how long the outbox takes, and with sending hours when it is done: what does not fit
-     * before a closing goes on at the next opening */
-    const drained = (minutes: number) => ({ eta: formatMinutes(minutes, t), ...sendingFinish(now, minutes, settings.timeZone, settings.sendingHours) });
+    const lastAttempt = outbox.lastAttemptMs === null ? null : dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(new Date(outbox.lastAttemptMs));
     return {
       of: (rows: AgencyGroupRow[]) => {
         const sum = (pick: (row: AgencyGroupRow) => number) => rows.reduce((total, row) => total + pick(row), 0);
         const delivery = deliveryProgress({ invited: sum((row) => row.invited), waiting: sum((row) => row.waiting) }, outbox, settings.ratesPerSecond, now.getTime(), sendingOpen);
-        return { ...shared, delivery, drained: delivery && drained(delivery.etaMinutes) };
+        // how long the outbox takes, and with sending hours when it is done
+        const queueSentence =
+          delivery &&
+          sendingEstimate(delivery.etaMinutes, now, settings, language, t, { plain: 'delivery.queue', withHours: 'delivery.queue_hours' }, {
+            total: formatCount(delivery.pendingTotal, language),
+            email: formatCount(delivery.pending.email, language),
+            whatsapp: formatCount(delivery.pending.whatsapp, language),
+          });
+        return { lastAttempt, delivery, queueSentence };
       },
     };
   }
@@ -288,7 +289,7 @@ export function monitoringPages(
     const eligible = (await queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE, dryRun: true })).planned;
     const preview = await previewMessage(db, compose, survey, eligible[0], 'reminder');
     const perChannel = { email: eligible.filter((message) => message.channel === 'email').length, whatsapp: eligible.filter((message) => message.channel === 'whatsapp').length };
-    const eta = sendingEstimate(perChannel, clock.now(), settings, language, t, { plain: 'monitor.reminder_eta', withHours: 'monitor.reminder_eta_hours' });
+    const eta = sendingEstimate(drainMinutes(perChannel, settings.ratesPerSecond), clock.now(), settings, language, t, { plain: 'monitor.reminder_eta', withHours: 'monitor.reminder_eta_hours' });
     response.render('monitoring/reminders', { t, language, staff: currentStaff(response)!, survey, agency, count: eligible.length, preview, eta, rule: MANUAL_REMINDER_RULE });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSendingHours, parseSendingHours, sendingDoneAt, sendingEstimate, sendingHeld, sendingWindow, type SendingHours } from '../../server/invitations/sendingHours.js';
+import { drainMinutes, formatSendingHours, parseSendingHours, sendingDoneAt, sendingEstimate, sendingHeld, sendingWindow, type SendingHours } from '../../server/invitations/sendingHours.js';
 import { translator } from '../../server/platform/i18n.js';
 
 const hours = parseSendingHours('07:00-20:00') as SendingHours;
@@ -63,14 +63,14 @@ describe('the estimate a confirmation shows', () => {
 
   it('how long at the configured rates, the channels side by side', () => {
     // 36,000 emails at 10 a second: an hour; 7,200 WhatsApp at 4 a second: 30 min
-    expect(sendingEstimate({ email: 36_000, whatsapp: 7_200 }, start, { ratesPerSecond: { email: 10, whatsapp: 4 }, timeZone: 'Asia/Jakarta' }, 'en', t, keys)).toBe(
+    expect(sendingEstimate(drainMinutes({ email: 36_000, whatsapp: 7_200 }, { email: 10, whatsapp: 4 }), start, { ratesPerSecond: { email: 10, whatsapp: 4 }, timeZone: 'Asia/Jakarta' }, 'en', t, keys)).toBe(
       'At the configured rates (10 email and 4 WhatsApp per second), these invitations leave in about 1 h 0 min, after the messages already queued.',
     );
   });
 
   it('and with sending hours, when they are done', () => {
     // 4 h of sending from 18:00 with hours up to 20:00: 2 h tonight, 2 h from 07:00
-    expect(sendingEstimate({ email: 144_000, whatsapp: 0 }, start, { ratesPerSecond: { email: 10, whatsapp: 2.5 }, timeZone: 'Asia/Jakarta', sendingHours: hours }, 'id', translator('id'), keys)).toBe(
+    expect(sendingEstimate(drainMinutes({ email: 144_000, whatsapp: 0 }, { email: 10, whatsapp: 2.5 }), start, { ratesPerSecond: { email: 10, whatsapp: 2.5 }, timeZone: 'Asia/Jakarta', sendingHours: hours }, 'id', translator('id'), keys)).toBe(
       'Pada laju yang diatur (10 email dan 2,5 WhatsApp per detik), undangan ini perlu ±4 jam 0 menit pengiriman setelah pesan yang sudah antre; karena hanya dikirim dalam jam kirim 07:00–20:00, paling cepat selesai sekitar 2026-08-02 pukul 09:00.',
     );
   });
