@@ -17,7 +17,8 @@ import type { Config } from './config.js';
 import type { Clock } from './platform/clock.js';
 import type { Db } from './platform/db.js';
 import { NotFoundError } from './platform/errors.js';
-import { sendingHeld } from './invitations/sendingHours.js';
+import { sendingHeld, sendingHeldKey, sendingZones } from './invitations/sendingHours.js';
+import { agencyTimeZones } from './agencies/store.js';
 import { errorHandler, requestLogger } from './platform/http.js';
 import { securityHeaderList, securityHeaders } from './platform/securityHeaders.js';
 import { formatCount, translator } from './platform/i18n.js';
@@ -67,6 +68,7 @@ export function createApp(dependencies: AppDependencies): Express {
   const assets = fingerprintAssets(publicDir);
   app.locals.asset = assets.url;
   app.locals.formatCount = formatCount;
+  app.locals.sendingHeldKey = sendingHeldKey;
   // gzip where a phone on a slow connection waits: the stylesheet and scripts, and the respondent
   // pages. Not the staff pages: they carry the session's CSRF token next to text from the address
   // (search filters), the mix a BREACH attack reads through compressed sizes. Not the respondent
@@ -97,7 +99,7 @@ export function createApp(dependencies: AppDependencies): Express {
   app.use(staffSession(db, clock));
   // the pages that queue messages or count them say so while the sending hours are closed
   app.use('/staff', (_request, response, next) => {
-    response.locals.sendingHeld = sendingHeld(clock.now(), config.TIMEZONE, config.SENDING_HOURS);
+    if (config.SENDING_HOURS) response.locals.sendingHeld = sendingHeld(clock.now(), sendingZones(agencyTimeZones(db), config.TIMEZONE), config.TIMEZONE, config.SENDING_HOURS);
     next();
   });
   app.use(staffRoutes(db, clock, config.PUBLIC_URL.startsWith('https:')));

@@ -3,10 +3,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { importAgencies } from './agencies/service.js';
+import { agencyTimeZones } from './agencies/store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDispatcher, whatsappConfigured } from './invitations/delivery.js';
 import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders, scheduledReminders } from './invitations/sending.js';
-import { describeSendingHeld, drainMinutes, sendingFinish, sendingHeld } from './invitations/sendingHours.js';
+import { describeSendingHeld, drainMinutes, sendingFinish, sendingHeld, sendingZones } from './invitations/sendingHours.js';
 import { exportLinks } from './invitations/service.js';
 import { reinstateRespondent, respondentByContact, withdrawRespondent } from './invitations/withdrawal.js';
 import { formatMinutes, translator } from './platform/i18n.js';
@@ -96,7 +97,7 @@ async function runCommand(context: CliContext, command: string, positionals: str
   const { db, clock, io, config } = context;
   // messages queued or left in the outbox while the sending hours are closed: say when they leave
   const noteSendingHeld = () => {
-    const held = sendingHeld(clock.now(), config.TIMEZONE, config.SENDING_HOURS);
+    const held = config.SENDING_HOURS && sendingHeld(clock.now(), sendingZones(agencyTimeZones(db), config.TIMEZONE), config.TIMEZONE, config.SENDING_HOURS);
     if (held) io.stdout(describeSendingHeld(held) + '\n');
   };
   switch (command) {

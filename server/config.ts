@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseSendingHours, type SendingHours } from './invitations/sendingHours.js';
+import { canonicalTimeZone } from './platform/clock.js';
 
 const optionalText = z
   .string()
@@ -63,14 +64,7 @@ const environmentSchema = z.object({
   TIMEZONE: z
     .string()
     .default('Asia/Jakarta')
-    .refine((zone) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'is not a known IANA time zone'),
+    .refine((zone) => canonicalTimeZone(zone) !== undefined, 'is not a known IANA time zone'),
   TRUST_PROXY: trustProxy,
   SENDING_HOURS: sendingHours,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,3 +1,4 @@
+import { canonicalTimeZone } from '../platform/clock.js';
 import type { RowProblem, TableRow } from '../platform/tabular.js';
 
 export const AGENCY_KINDS = ['ministry', 'agency', 'province', 'regency', 'city', 'other'] as const;
@@ -11,6 +12,20 @@ export interface AgencyRow {
   kind: AgencyKind;
   parentCode: string | null;
   units: string[];
+  /** the agency's IANA time zone; null: the server's TIMEZONE; undefined: the file has no
+   * time_zone column, so a registered agency keeps its zone */
+  timeZone?: string | null;
+}
+
+/** Indonesia's three zones by the names people use for them. */
+export const INDONESIAN_TIME_ZONES: Record<string, string> = { WIB: 'Asia/Jakarta', WITA: 'Asia/Makassar', WIT: 'Asia/Jayapura' };
+
+/** A time_zone cell: WIB, WITA or WIT, or an IANA name; null when empty. */
+export function parseAgencyTimeZone(text: string): { timeZone: string | null } | { problem: string } {
+  if (text === '') return { timeZone: null };
+  const timeZone = INDONESIAN_TIME_ZONES[text.toUpperCase()] ?? canonicalTimeZone(text);
+  if (timeZone === undefined) return { problem: `"${text.slice(0, 60)}" is not a time zone: use WIB, WITA or WIT, or an IANA name such as Asia/Jayapura` };
+  return { timeZone };
 }
 
 /** Checks one row of an agencies file on its own (the parent's existence is checked later). */
@@ -46,6 +61,13 @@ export function parseAgencyRow(row: TableRow): { agency?: AgencyRow; problems: R
     units.push(unit);
   }
 
+  let timeZone: string | null | undefined;
+  if (row.cells.time_zone !== undefined) {
+    const parsed = parseAgencyTimeZone(row.cells.time_zone);
+    if ('problem' in parsed) problem('time_zone', parsed.problem);
+    else timeZone = parsed.timeZone;
+  }
+
   if (problems.length > 0) return { problems };
-  return { agency: { line: row.line, code, name, kind: kind as AgencyKind, parentCode, units }, problems };
+  return { agency: { line: row.line, code, name, kind: kind as AgencyKind, parentCode, units, timeZone }, problems };
 }

@@ -47,12 +47,14 @@ export async function importAgencies(db: Db, clock: Clock, content: Buffer): Pro
       let changed = false;
       let agencyId: number;
       if (!existing) {
-        agencyId = insertAgency(db, agency, now);
+        agencyId = insertAgency(db, { ...agency, timeZone: agency.timeZone ?? null }, now);
         report.stored++;
       } else {
         agencyId = existing.id;
-        if (existing.name !== agency.name || existing.kind !== agency.kind) {
-          updateAgency(db, agencyId, agency);
+        // a file without the time_zone column leaves the registered zone as it is
+        const timeZone = agency.timeZone === undefined ? existing.timeZone : agency.timeZone;
+        if (existing.name !== agency.name || existing.kind !== agency.kind || existing.timeZone !== timeZone) {
+          updateAgency(db, agencyId, { ...agency, timeZone });
           changed = true;
         }
       }

@@ -7,6 +7,8 @@ export interface AgencyRecord {
   name: string;
   kind: AgencyKind;
   parentId: number | null;
+  /** IANA name; null: the server's TIMEZONE */
+  timeZone: string | null;
 }
 
 export interface UnitRecord {
@@ -15,7 +17,7 @@ export interface UnitRecord {
   name: string;
 }
 
-const SELECT = 'SELECT id, code, name, kind, parent_id AS parentId FROM agencies';
+const SELECT = 'SELECT id, code, name, kind, parent_id AS parentId, time_zone AS timeZone FROM agencies';
 
 export function findAgencyByCode(db: Db, code: string): AgencyRecord | undefined {
   return statement(db, `${SELECT} WHERE code = ?`).get(code) as AgencyRecord | undefined;
@@ -29,15 +31,20 @@ export function listAgencies(db: Db): AgencyRecord[] {
   return statement(db, `${SELECT} ORDER BY code`).all() as AgencyRecord[];
 }
 
-export function insertAgency(db: Db, agency: { code: string; name: string; kind: AgencyKind }, now: string): number {
+export function insertAgency(db: Db, agency: { code: string; name: string; kind: AgencyKind; timeZone: string | null }, now: string): number {
   return Number(
-    statement(db, 'INSERT INTO agencies (code, name, kind, created_at) VALUES (?, ?, ?, ?)').run(agency.code, agency.name, agency.kind, now)
+    statement(db, 'INSERT INTO agencies (code, name, kind, time_zone, created_at) VALUES (?, ?, ?, ?, ?)').run(agency.code, agency.name, agency.kind, agency.timeZone, now)
       .lastInsertRowid,
   );
 }
 
-export function updateAgency(db: Db, id: number, agency: { name: string; kind: AgencyKind }): void {
-  statement(db, 'UPDATE agencies SET name = ?, kind = ? WHERE id = ?').run(agency.name, agency.kind, id);
+export function updateAgency(db: Db, id: number, agency: { name: string; kind: AgencyKind; timeZone: string | null }): void {
+  statement(db, 'UPDATE agencies SET name = ?, kind = ?, time_zone = ? WHERE id = ?').run(agency.name, agency.kind, agency.timeZone, id);
+}
+
+/** The time zones the agencies live in (null: the server's TIMEZONE), for the sending hours. */
+export function agencyTimeZones(db: Db): (string | null)[] {
+  return statement(db, 'SELECT DISTINCT time_zone FROM agencies').pluck().all() as (string | null)[];
 }
 
 export function setAgencyParent(db: Db, id: number, parentId: number | null): void {

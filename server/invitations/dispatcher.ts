@@ -16,7 +16,8 @@ import {
   type ClaimedMessage,
 } from './outboxStore.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.js';
-import { formatSendingHours, sendingWindow, type SendingHours } from './sendingHours.js';
+import { agencyTimeZones } from '../agencies/store.js';
+import { formatSendingHours, sendingZones, zoneWindows, type SendingHours, type ZoneWindows } from './sendingHours.js';
 import { findRecipient } from './store.js';
 
 /** Drains the outbox (DESIGN invariant 3). Messages are claimed with a lease in one transaction,
@@ -37,7 +38,7 @@ export interface DispatcherDependencies {
   compose: ComposeSettings;
   limits: Record<Channel, ChannelLimits>;
   leaseMs?: number;
-  /** when messages may leave (local time in timeZone); none: at any hour */
+  /** when messages may leave, in each agency's local time (its time zone, or timeZone); none: at any hour */
   sendingHours?: SendingHours;
   retry?: RetryPolicy;
   random?: () => number;
@@ -52,7 +53,7 @@ export interface DispatchSummary {
   retried: number;
   failed: number;
   cancelled: number;
-  /** outside the sending hours: nothing was claimed, and the hours open again at this instant */
+  /** outside the sending hours in every zone: nothing was claimed, and the first zone opens again at this instant */
   heldUntil?: Date;
 }
 
@@ -78,11 +79,11 @@ export class Dispatcher {
   /** Delivers what is due now on every channel, then returns. */
   async runOnce(): Promise<DispatchSummary> {
     const summary: DispatchSummary = { sent: 0, retried: 0, failed: 0, cancelled: 0 };
-    const window = sendingWindow(this.deps.clock.now(), this.deps.timeZone, this.deps.sendingHours);
-    if (!window.open) {
-      if (!this.held) this.deps.logger.info({ sendingHours: formatSendingHours(this.deps.sendingHours!), timeZone: this.deps.timeZone, until: window.opensAt.toISOString() }, 'outside the sending hours: queued messages wait');
+    const { heldUntil, closed } = this.windows(this.deps.clock.now());
+    if (heldUntil) {
+      if (!this.held) this.deps.logger.info({ sendingHours: formatSendingHours(this.deps.sendingHours!), timeZones: [...closed.keys()], until: heldUntil.toISOString() }, 'outside the sending hours: queued messages wait');
       this.held = true;
-      return { ...summary, heldUntil: window.opensAt };
+      return { ...summary, heldUntil };
     }
     this.held = false;
     // Another round while the last one did something: a failure on one channel may have queued
@@ -119,6 +120,13 @@ export class Dispatcher {
     this.deps.channels.email.close();
   }
 
+  /** The sending hours in every zone messages may go to, at this instant. The agencies' zones are
+   * read each time (a few hundred rows), so an agency imported during a long drain counts. */
+  private windows(instant: Date): ZoneWindows {
+    if (!this.deps.sendingHours) return { closed: new Map() };
+    return zoneWindows(instant, sendingZones(agencyTimeZones(this.deps.db), this.deps.timeZone), this.deps.sendingHours);
+  }
+
   private async drain(channel: Channel, summary: DispatchSummary): Promise<void> {
     const { db, clock } = this.deps;
     const limits = this.deps.limits[channel];
@@ -126,8 +134,10 @@ export class Dispatcher {
     for (;;) {
       if (this.stopping) break;
       const now = clock.now().getTime();
-      // the hours may close during a long drain: what is in flight finishes, nothing more is claimed
-      if (!sendingWindow(new Date(now), this.deps.timeZone, this.deps.sendingHours).open) break;
+      // the hours may close during a long drain: what is in flight finishes, nothing more is claimed;
+      // where they closed in some zones only, their messages are put back until they open
+      const { heldUntil, closed } = this.windows(new Date(now));
+      if (heldUntil) break;
       const recent = countAttemptsSince(db, channel, now - 1000);
       const allowance = Math.min(limits.perSecond - recent, limits.concurrency - inFlight.size);
       if (allowance <= 0) {
@@ -135,8 +145,14 @@ export class Dispatcher {
         else await this.sleep(Math.max(5, Math.ceil(1000 / limits.perSecond)));
         continue;
       }
-      const claimed = claimDueMessages(db, channel, allowance, now, this.leaseMs);
+      const opensAtMs = new Map([...closed].map(([zone, opensAt]) => [zone, opensAt.getTime()]));
+      const { claimed, deferred } = claimDueMessages(db, channel, allowance, now, this.leaseMs, { defaultZone: this.deps.timeZone, opensAtMs });
       if (claimed.length === 0) {
+        if (deferred > 0) {
+          // only messages to closed zones so far: claim on, letting requests in between
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
         if (inFlight.size === 0) break;
         await Promise.race(inFlight);
         continue;

@@ -48,17 +48,41 @@ export const CLAIM_SQL = `UPDATE messages
                 LIMIT ?)
   RETURNING id, invitation_id AS invitationId, channel, kind, attempts`;
 
+/** The zones whose sending hours are closed at a claim (sendingHours.ts, zoneWindows), each with
+ * the instant it opens; `defaultZone`: the zone of agencies without one (TIMEZONE). */
+export interface ClosedZones {
+  defaultZone: string;
+  opensAtMs: ReadonlyMap<string, number>;
+}
+
 /** Claims up to `limit` due messages of a channel in one transaction (CLAIM_SQL). Each claim is
- * recorded as an attempt, which is what the rate limit counts. */
-export function claimDueMessages(db: Db, channel: Channel, limit: number, nowMs: number, leaseMs: number): ClaimedMessage[] {
-  if (limit <= 0) return [];
+ * recorded as an attempt, which is what the rate limit counts. A message to an agency in a closed
+ * zone goes back to the queue, due when its zone opens, without counting as an attempt: moved out
+ * of the due range, it is not read again by every claim until then. `deferred`: how many did. */
+export function claimDueMessages(db: Db, channel: Channel, limit: number, nowMs: number, leaseMs: number, closedZones?: ClosedZones): { claimed: ClaimedMessage[]; deferred: number } {
+  if (limit <= 0) return { claimed: [], deferred: 0 };
   return db.transaction(() => {
     const range = [channel, nowMs, limit];
-    const claimed = statement(db, CLAIM_SQL).all(nowMs + leaseMs, new Date(nowMs).toISOString(), ...range, ...range, ...range, limit) as ClaimedMessage[];
+    let claimed = statement(db, CLAIM_SQL).all(nowMs + leaseMs, new Date(nowMs).toISOString(), ...range, ...range, ...range, limit) as ClaimedMessage[];
+    const before = claimed.length;
+    if (closedZones && closedZones.opensAtMs.size > 0) claimed = claimed.filter((message) => !deferToZoneOpening(db, message, closedZones));
     const recordAttempt = statement(db, 'INSERT INTO delivery_attempts (message_id, channel, attempted_at) VALUES (?, ?, ?)');
     for (const message of claimed) recordAttempt.run(message.id, channel, nowMs);
-    return claimed.sort((a, b) => a.id - b.id);
+    return { claimed: claimed.sort((a, b) => a.id - b.id), deferred: before - claimed.length };
   }).immediate();
+}
+
+/** Puts a just-claimed message back in the queue until its agency's zone opens, if that zone is
+ * closed; whether it did. */
+function deferToZoneOpening(db: Db, message: ClaimedMessage, closedZones: ClosedZones): boolean {
+  const zone = statement(
+    db,
+    `SELECT COALESCE(a.time_zone, ?) FROM invitations i JOIN respondents r ON r.id = i.respondent_id JOIN agencies a ON a.id = r.agency_id WHERE i.id = ?`,
+  ).pluck().get(closedZones.defaultZone, message.invitationId) as string | undefined;
+  const opensAtMs = zone === undefined ? undefined : closedZones.opensAtMs.get(zone);
+  if (opensAtMs === undefined) return false;
+  statement(db, `UPDATE messages SET state = 'queued', next_attempt_at = ?, lease_until = NULL, attempts = attempts - 1 WHERE id = ?`).run(opensAtMs, message.id);
+  return true;
 }
 
 /** Attempts (claims) of a channel after a moment: the sliding-window rate limit. */

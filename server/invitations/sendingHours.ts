@@ -3,7 +3,7 @@ import type { MessageKey } from '../platform/locales/id.js';
 import type { Channel } from './outboxStore.js';
 
 /** Sending hours (SENDING_HOURS, e.g. "07:00-20:00"): messages leave the outbox only between these
- * times of the local clock in the survey calendar's time zone (TIMEZONE), so that an evening blast,
+ * times of the recipient agency's local clock (its time zone, or TIMEZONE), so that an evening blast,
  * a retry or a scheduled reminder never wakes a respondent at night; what falls outside waits in the
  * outbox, queued, until the hours open again. Pure: no I/O. */
 
@@ -75,23 +75,67 @@ function partsIn(instant: Date, timeZone: string): Record<'year' | 'month' | 'da
   return parts;
 }
 
-/** What pages and the CLI say while the hours are closed: the hours, the zone, and when messages
- * leave again (local day and time); undefined while messages may leave. */
-export interface SendingHeld {
-  hours: string;
-  timeZone: string;
-  day: string;
-  time: string;
+/** Sending hours across time zones: they hold in each agency's local clock (agencies.time_zone,
+ * the server's TIMEZONE for an agency without one), so a blast that is still within the hours in
+ * Jakarta does not reach Papua at night. `zones`: every zone messages may go to (sendingZones). */
+export interface ZoneWindows {
+  /** the zones whose hours are closed now, each with the instant they open again */
+  closed: Map<string, Date>;
+  /** every zone is closed: nothing may leave before this instant (the earliest opening) */
+  heldUntil?: Date;
 }
 
-export function sendingHeld(instant: Date, timeZone: string, hours: SendingHours | undefined): SendingHeld | undefined {
-  const window = sendingWindow(instant, timeZone, hours);
-  if (window.open) return undefined;
-  return { hours: formatSendingHours(hours!), timeZone, ...localTimeIn(window.opensAt, timeZone) };
+export function zoneWindows(instant: Date, zones: readonly string[], hours: SendingHours | undefined): ZoneWindows {
+  const closed = new Map<string, Date>();
+  if (!hours) return { closed };
+  for (const zone of zones) {
+    const window = sendingWindow(instant, zone, hours);
+    if (!window.open) closed.set(zone, window.opensAt);
+  }
+  if (zones.length === 0 || closed.size < zones.length) return { closed };
+  const heldUntil = new Date(Math.min(...[...closed.values()].map((opensAt) => opensAt.getTime())));
+  return { closed, heldUntil };
+}
+
+/** The zones messages may go to: the agencies' own (null: the default zone), each once. */
+export function sendingZones(agencyZones: readonly (string | null)[], defaultZone: string): string[] {
+  return [...new Set(agencyZones.map((zone) => zone ?? defaultZone))].sort();
+}
+
+/** Indonesia's zones by the names people use: "WIT (Asia/Jayapura)"; other zones as they are. */
+const ZONE_NAMES: Record<string, string> = { 'Asia/Jakarta': 'WIB', 'Asia/Pontianak': 'WIB', 'Asia/Makassar': 'WITA', 'Asia/Jayapura': 'WIT' };
+export function zoneLabel(zone: string): string {
+  return ZONE_NAMES[zone] ? `${ZONE_NAMES[zone]} (${zone})` : zone;
+}
+
+/** What pages and the CLI say while the hours are closed somewhere, undefined while messages may
+ * leave everywhere. `everywhere`: with one zone, the hours and when they open in it (the sentence
+ * since sending hours began); with several, when the first zone opens, in `timeZone` (the default
+ * zone's clock). `somewhere`: the zones where messages wait now while the others' leave. */
+export type SendingHeld =
+  | { scope: 'zone' | 'everywhere'; hours: string; timeZone: string; day: string; time: string }
+  | { scope: 'somewhere'; hours: string; zones: string };
+
+export function sendingHeld(instant: Date, zones: readonly string[], defaultZone: string, hours: SendingHours | undefined): SendingHeld | undefined {
+  const windows = zoneWindows(instant, zones, hours);
+  if (windows.closed.size === 0) return undefined;
+  const formatted = formatSendingHours(hours!);
+  if (windows.heldUntil) {
+    const timeZone = zones.length === 1 ? zones[0]! : defaultZone;
+    return { scope: zones.length === 1 ? 'zone' : 'everywhere', hours: formatted, timeZone, ...localTimeIn(windows.heldUntil, timeZone) };
+  }
+  return { scope: 'somewhere', hours: formatted, zones: [...windows.closed.keys()].map(zoneLabel).join(', ') };
+}
+
+/** The locale key of the sentence for it (views/partials/sending-held.ejs). */
+export function sendingHeldKey(held: SendingHeld): MessageKey {
+  return held.scope === 'zone' ? 'sending.held' : held.scope === 'everywhere' ? 'sending.held_everywhere' : 'sending.held_somewhere';
 }
 
 /** The CLI's sentence for it. */
 export function describeSendingHeld(held: SendingHeld): string {
+  if (held.scope === 'somewhere') return `Outside the sending hours (${held.hours}, local time) in ${held.zones}: messages to agencies there wait until their hours open; the others leave.`;
+  if (held.scope === 'everywhere') return `Outside the sending hours (${held.hours}, each agency's local time) everywhere: queued messages wait, and the first leave from ${held.day} ${held.time} (${held.timeZone}).`;
   return `Outside the sending hours (${held.hours}, ${held.timeZone}): queued messages leave from ${held.day} ${held.time}.`;
 }
 

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { findAgencyByCode, listUnits } from '../agencies/store.js';
+import { agencyTimeZones, findAgencyByCode, listUnits, type AgencyRecord } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
@@ -16,7 +16,7 @@ import { contactFor, correctContact, correctionMode } from '../invitations/conta
 import { correctContactsFromFile, type ContactUploadReport } from '../invitations/contactUpload.js';
 import { reinstateRespondent, WITHDRAWAL_REASON_MAX, withdrawalFor, withdrawRespondent } from '../invitations/withdrawal.js';
 import { queueReminders } from '../invitations/sending.js';
-import { drainMinutes, sendingEstimate, sendingWindow, type SendingPace } from '../invitations/sendingHours.js';
+import { drainMinutes, sendingEstimate, sendingHeld, sendingZones, zoneLabel, zoneWindows, type SendingPace } from '../invitations/sendingHours.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -86,7 +86,8 @@ export function monitoringPages(
   async function deliveryLocals(language: string, t: Translate) {
     const now = clock.now();
     const outbox = await outboxSummary(reader, now.getTime());
-    const sendingOpen = sendingWindow(now, settings.timeZone, settings.sendingHours).open;
+    // the sender is stalled only if something may leave somewhere
+    const sendingOpen = !settings.sendingHours || !zoneWindows(now, sendingZones(agencyTimeZones(db), settings.timeZone), settings.sendingHours).heldUntil;
     const lastAttempt = outbox.lastAttemptMs === null ? null : dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(new Date(outbox.lastAttemptMs));
     return {
       of: (rows: AgencyGroupRow[]) => {
@@ -177,6 +178,15 @@ export function monitoringPages(
     return null;
   }
 
+  /** One agency's pages speak of its own zone: its sending hours, and its messages' finish time. */
+  function agencyPace(agency: AgencyRecord): SendingPace {
+    return { ...settings, timeZone: agency.timeZone ?? settings.timeZone };
+  }
+  function agencySendingHeld(agency: AgencyRecord) {
+    const pace = agencyPace(agency);
+    return pace.sendingHours && sendingHeld(clock.now(), [pace.timeZone], settings.timeZone, pace.sendingHours);
+  }
+
   function agencyFor(request: Request, response: Response) {
     const survey = surveyFor(request);
     const code = String(request.params.code);
@@ -208,6 +218,8 @@ export function monitoringPages(
       wide: true,
       survey,
       agency,
+      agencyZone: agency.timeZone && zoneLabel(agency.timeZone),
+      sendingHeld: agencySendingHeld(agency),
       surveyTitle: localize(survey.definition.title, language),
       groups: withRates(survey, groups),
       units: units.map((unit) => ({ ...unit, rate: responseRate(unit) })),
@@ -289,8 +301,8 @@ export function monitoringPages(
     const eligible = (await queueReminders(db, clock, { surveyCode: survey.code, agencyCode: agency.code, ...MANUAL_REMINDER_RULE, dryRun: true })).planned;
     const preview = await previewMessage(db, compose, survey, eligible[0], 'reminder');
     const perChannel = { email: eligible.filter((message) => message.channel === 'email').length, whatsapp: eligible.filter((message) => message.channel === 'whatsapp').length };
-    const eta = sendingEstimate(drainMinutes(perChannel, settings.ratesPerSecond), clock.now(), settings, language, t, { plain: 'monitor.reminder_eta', withHours: 'monitor.reminder_eta_hours' });
-    response.render('monitoring/reminders', { t, language, staff: currentStaff(response)!, survey, agency, count: eligible.length, preview, eta, rule: MANUAL_REMINDER_RULE });
+    const eta = sendingEstimate(drainMinutes(perChannel, settings.ratesPerSecond), clock.now(), agencyPace(agency), language, t, { plain: 'monitor.reminder_eta', withHours: 'monitor.reminder_eta_hours' });
+    response.render('monitoring/reminders', { t, language, staff: currentStaff(response)!, survey, agency, count: eligible.length, preview, eta, rule: MANUAL_REMINDER_RULE, sendingHeld: agencySendingHeld(agency) });
   });
 
   router.post('/staff/monitoring/:survey/agencies/:code/reminders', allow('administrator', 'liaison'), verifyCsrf, async (request: Request, response: Response) => {

@@ -51,6 +51,7 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
       survey,
       surveyTitle: localize(survey.definition.title, language),
       notice,
+      timeZone: settings.timeZone,
       scripts: ['upload.js', 'staff.js'],
     });
   }

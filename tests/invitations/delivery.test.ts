@@ -486,6 +486,45 @@ describe('sending hours', () => {
     expect(smtp.received).toHaveLength(6);
   });
 
+  it("hold in each agency's own time zone: the east waits while the west sends, then leaves at its own morning", async () => {
+    await setUp({ env: { SENDING_HOURS: '07:00-20:00' } });
+    const { importAgencies } = await import('../../server/agencies/service.js');
+    // Kota B is in Papua (WIT, UTC+9); Provinsi A keeps the server's zone (Asia/Jakarta, UTC+7)
+    const report = await importAgencies(world.db, world.clock, Buffer.from('code,name,kind,parent_code,time_zone\nKOTA-B,Kota B,city,PROV-A,wit\n'));
+    expect(report).toMatchObject({ updated: 1, rejected: 0 });
+    await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+    const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+
+    world.clock.set('2026-08-01T12:30:00Z'); // 19:30 in Jakarta, 21:30 in Jayapura
+    await queueInvitations(world.db, world.clock, { surveyCode: 'SPI-TEST', channel: 'email' }, true);
+    expect(await dispatcher.runOnce()).toEqual({ sent: 5, retried: 0, failed: 0, cancelled: 0 });
+    expect(smtp.received.flatMap((mail) => mail.envelopeTo)).not.toContain('gita@example.id');
+    // Gita's invitation waits, due at 07:00 WIT, and the deferral was not an attempt
+    const gita = messages().find((message) => message.name === 'Gita')!;
+    expect(gita).toMatchObject({ state: 'queued', attempts: 0, nextAttemptAt: Date.parse('2026-08-01T22:00:00Z') });
+    expect(world.db.prepare('SELECT COUNT(*) FROM delivery_attempts').pluck().get()).toBe(5);
+    // the pages say where messages wait; Kota B's own page speaks of its zone
+    expect((await agent.get('/staff/monitoring/SPI-TEST').expect(200)).text).toContain(
+      'Di luar jam kirim (07:00–20:00 waktu setempat) di WIT (Asia/Jayapura): pesan untuk instansi di sana menunggu sampai jam kirimnya dibuka; pesan lain tetap dikirim.',
+    );
+    const kotaB = (await agent.get('/staff/monitoring/SPI-TEST/agencies/KOTA-B').expect(200)).text;
+    expect(kotaB).toContain('Zona waktu WIT (Asia/Jayapura)');
+    expect(kotaB).toContain('Di luar jam kirim (07:00–20:00, Asia/Jayapura): pesan yang antre menunggu dan baru dikirim mulai 2026-08-02 pukul 07:00.');
+    expect((await agent.get('/staff/monitoring/SPI-TEST/agencies/PROV-A').expect(200)).text).not.toContain('Di luar jam kirim');
+
+    // 23:00 in Jakarta: closed everywhere; the first to open is Jayapura, at 05:00 Jakarta time
+    world.clock.set('2026-08-01T16:00:00Z');
+    expect((await dispatcher.runOnce()).heldUntil).toEqual(new Date('2026-08-01T22:00:00Z'));
+    const { agent: later } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1'); // the session has expired meanwhile
+    expect((await later.get('/staff/surveys/SPI-TEST/invitations').expect(200)).text).toContain(
+      'Di luar jam kirim (07:00–20:00 waktu setempat tiap instansi) di semua zona: pesan yang antre menunggu, dan yang pertama dikirim mulai 2026-08-02 pukul 05:00 (Asia/Jakarta).',
+    );
+    // 07:00 in Jayapura: Gita's leaves, while it is 05:00 in Jakarta
+    world.clock.set('2026-08-01T22:00:00Z');
+    expect((await dispatcher.runOnce()).sent).toBe(1);
+    expect(smtp.received.at(-1)!.envelopeTo).toEqual(['gita@example.id']);
+  });
+
   it('the pages that queue or count messages say when they will leave', async () => {
     await setUp({ env: { SENDING_HOURS: '07:00-20:00' } });
     await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });

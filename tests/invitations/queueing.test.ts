@@ -95,7 +95,7 @@ describe('claiming due messages', () => {
     set.run('queued', nowMs - 1000, null, ids[3]);
     set.run('queued', nowMs + 30_000, null, ids[4]); // waiting for a retry
     set.run('queued', nowMs - 4000, null, ids[5]);
-    const claim = (limit: number) => claimDueMessages(db, 'email', limit, nowMs, 60_000).map((message) => message.id);
+    const claim = (limit: number) => claimDueMessages(db, 'email', limit, nowMs, 60_000).claimed.map((message) => message.id);
     expect(claim(2)).toEqual([ids[1], ids[5]].sort((a, b) => a! - b!));
     expect(claim(5)).toEqual([ids[0], ids[3]]);
     expect(claim(5)).toEqual([]);
@@ -108,7 +108,7 @@ describe('claiming due messages', () => {
     // a corrected contact and a respondent put back, a minute after the blast was queued
     requeueInvitationMessage(db, later[0]!, 'email', nowMs, new Date(nowMs).toISOString());
     queueMessage(db, { invitationId: later[1]!, channel: 'email', kind: 'invitation', priority: true }, nowMs, new Date(nowMs).toISOString());
-    const first = claimDueMessages(db, 'email', 3, nowMs, 60_000).map((message) => message.invitationId);
+    const first = claimDueMessages(db, 'email', 3, nowMs, 60_000).claimed.map((message) => message.invitationId);
     expect(first).toHaveLength(3);
     expect(first).toEqual(expect.arrayContaining(later));
     // the bulk goes on in its own order afterwards

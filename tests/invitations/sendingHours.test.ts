@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { drainMinutes, formatSendingHours, parseSendingHours, sendingDoneAt, sendingEstimate, sendingHeld, sendingWindow, type SendingHours } from '../../server/invitations/sendingHours.js';
+import {
+  describeSendingHeld,
+  drainMinutes,
+  formatSendingHours,
+  parseSendingHours,
+  sendingDoneAt,
+  sendingEstimate,
+  sendingHeld,
+  sendingHeldKey,
+  sendingWindow,
+  sendingZones,
+  zoneWindows,
+  type SendingHours,
+} from '../../server/invitations/sendingHours.js';
 import { translator } from '../../server/platform/i18n.js';
 
 const hours = parseSendingHours('07:00-20:00') as SendingHours;
@@ -35,8 +48,54 @@ describe('sending hours', () => {
   });
 
   it('says when queued messages leave, in the local day and time', () => {
-    expect(sendingHeld(new Date('2026-08-01T14:30:00Z'), 'Asia/Jakarta', hours)).toEqual({ hours: '07:00–20:00', timeZone: 'Asia/Jakarta', day: '2026-08-02', time: '07:00' });
-    expect(sendingHeld(new Date('2026-08-01T03:00:00Z'), 'Asia/Jakarta', hours)).toBeUndefined();
+    expect(sendingHeld(new Date('2026-08-01T14:30:00Z'), ['Asia/Jakarta'], 'Asia/Jakarta', hours)).toEqual({ scope: 'zone', hours: '07:00–20:00', timeZone: 'Asia/Jakarta', day: '2026-08-02', time: '07:00' });
+    expect(sendingHeld(new Date('2026-08-01T03:00:00Z'), ['Asia/Jakarta'], 'Asia/Jakarta', hours)).toBeUndefined();
+    // one agency's page: its own zone, whatever the default
+    expect(sendingHeld(new Date('2026-08-01T12:30:00Z'), ['Asia/Jayapura'], 'Asia/Jakarta', hours)).toMatchObject({ scope: 'zone', timeZone: 'Asia/Jayapura', time: '07:00' });
+    expect(sendingHeld(new Date('2026-08-01T03:00:00Z'), ['Asia/Jakarta'], 'Asia/Jakarta', undefined)).toBeUndefined();
+  });
+});
+
+describe('sending hours in each agency\'s zone', () => {
+  const indonesia = sendingZones([null, 'Asia/Makassar', 'Asia/Jayapura', null, 'Asia/Jayapura'], 'Asia/Jakarta');
+
+  it('lists each zone once, agencies without one in the default zone', () => {
+    expect(indonesia).toEqual(['Asia/Jakarta', 'Asia/Jayapura', 'Asia/Makassar']);
+  });
+
+  it('closes in the east first and opens there first', () => {
+    // 19:30 WIB = 20:30 WITA = 21:30 WIT: closed in WITA and WIT, open in WIB
+    const evening = zoneWindows(new Date('2026-08-01T12:30:00Z'), indonesia, hours);
+    expect([...evening.closed.keys()].sort()).toEqual(['Asia/Jayapura', 'Asia/Makassar']);
+    expect(evening.closed.get('Asia/Jayapura')).toEqual(new Date('2026-08-01T22:00:00Z')); // 07:00 WIT
+    expect(evening.closed.get('Asia/Makassar')).toEqual(new Date('2026-08-01T23:00:00Z')); // 07:00 WITA
+    expect(evening.heldUntil).toBeUndefined();
+    // 23:00 WIB: closed everywhere; WIT opens first, at 05:00 WIB
+    const night = zoneWindows(new Date('2026-08-01T16:00:00Z'), indonesia, hours);
+    expect(night.closed.size).toBe(3);
+    expect(night.heldUntil).toEqual(new Date('2026-08-01T22:00:00Z'));
+    // 05:30 WIB = 07:30 WIT: open in the east only
+    expect([...zoneWindows(new Date('2026-08-01T22:30:00Z'), indonesia, hours).closed.keys()].sort()).toEqual(['Asia/Jakarta', 'Asia/Makassar']);
+    expect(zoneWindows(new Date('2026-08-01T16:00:00Z'), indonesia, undefined)).toEqual({ closed: new Map() });
+  });
+
+  it('says where messages wait, or when the first leave when they wait everywhere', () => {
+    expect(sendingHeld(new Date('2026-08-01T12:30:00Z'), indonesia, 'Asia/Jakarta', hours)).toEqual({
+      scope: 'somewhere',
+      hours: '07:00–20:00',
+      zones: 'WIT (Asia/Jayapura), WITA (Asia/Makassar)',
+    });
+    // the first opening, in the default zone's clock
+    expect(sendingHeld(new Date('2026-08-01T16:00:00Z'), indonesia, 'Asia/Jakarta', hours)).toEqual({ scope: 'everywhere', hours: '07:00–20:00', timeZone: 'Asia/Jakarta', day: '2026-08-02', time: '05:00' });
+    expect(sendingHeld(new Date('2026-08-01T03:00:00Z'), indonesia, 'Asia/Jakarta', hours)).toBeUndefined();
+    const en = translator('en');
+    expect(describeSendingHeld(sendingHeld(new Date('2026-08-01T12:30:00Z'), indonesia, 'Asia/Jakarta', hours)!)).toBe(
+      'Outside the sending hours (07:00–20:00, local time) in WIT (Asia/Jayapura), WITA (Asia/Makassar): messages to agencies there wait until their hours open; the others leave.',
+    );
+    const everywhere = sendingHeld(new Date('2026-08-01T16:00:00Z'), indonesia, 'Asia/Jakarta', hours)!;
+    expect(en(sendingHeldKey(everywhere), everywhere)).toBe(
+      "Outside the sending hours (07:00–20:00, each agency's local time) in every zone: queued messages wait, and the first leave from 2026-08-02 at 05:00 (Asia/Jakarta).",
+    );
   });
 });
 

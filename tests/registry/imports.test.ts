@@ -72,6 +72,30 @@ describe('agencies import', () => {
     expect(count(`SELECT COUNT(*) FROM agency_units u JOIN agencies a ON a.id = u.agency_id WHERE a.code = 'PROV-A'`)).toBe(3);
   });
 
+  it("stores each agency's time zone by its Indonesian name or IANA name, and keeps it when a file has no such column", async () => {
+    const zones = () => db.prepare('SELECT code, time_zone AS timeZone FROM agencies ORDER BY code').all();
+    const report = await importAgencies(
+      db,
+      clock,
+      Buffer.from('code,name,kind,time_zone\nA,A,city,WIT\nB,B,city,wita\nC,C,city,asia/jakarta\nD,D,city,\nE,E,city,Mars/Olympus\nF,F,city,+09:00\n'),
+    );
+    expect(report).toMatchObject({ stored: 4, rejected: 2 });
+    expect(report.errors.map(formatProblem)).toEqual([
+      'line 6, column time_zone: "Mars/Olympus" is not a time zone: use WIB, WITA or WIT, or an IANA name such as Asia/Jayapura',
+      'line 7, column time_zone: "+09:00" is not a time zone: use WIB, WITA or WIT, or an IANA name such as Asia/Jayapura',
+    ]);
+    expect(zones()).toEqual([
+      { code: 'A', timeZone: 'Asia/Jayapura' },
+      { code: 'B', timeZone: 'Asia/Makassar' },
+      { code: 'C', timeZone: 'Asia/Jakarta' },
+      { code: 'D', timeZone: null },
+    ]);
+    // the spec's columns alone change nothing about the zones; an empty cell returns to the default
+    expect(await importAgencies(db, clock, Buffer.from('code,name,kind\nA,A,city\nB,B,city\n'))).toMatchObject({ updated: 0, duplicates: 2 });
+    expect(await importAgencies(db, clock, Buffer.from('code,name,kind,time_zone\nA,A,city,\nB,B,city,WITA\n'))).toMatchObject({ updated: 1, duplicates: 1 });
+    expect(zones().slice(0, 2)).toEqual([{ code: 'A', timeZone: null }, { code: 'B', timeZone: 'Asia/Makassar' }]);
+  });
+
   it('refuses a file that lacks a required column, storing nothing', async () => {
     await expect(importAgencies(db, clock, Buffer.from('code,title\nX,Y\n'))).rejects.toThrow(/lacks the required column\(s\): name, kind/);
     expect(count('SELECT COUNT(*) FROM agencies')).toBe(0);
