@@ -19,6 +19,7 @@ import type { Db } from './platform/db.js';
 import { NotFoundError } from './platform/errors.js';
 import { sendingHeld, sendingHeldKey, sendingZones } from './invitations/sendingHours.js';
 import { agencyTimeZones } from './agencies/store.js';
+import { followUpPages } from './followUp/pages.js';
 import { errorHandler, requestLogger } from './platform/http.js';
 import { securityHeaderList, securityHeaders } from './platform/securityHeaders.js';
 import { formatCount, translator } from './platform/i18n.js';
@@ -117,6 +118,7 @@ export function createApp(dependencies: AppDependencies): Express {
     }),
   );
   const reader = dependencies.reader ?? connectionReader(db);
+  app.use(followUpPages(db, clock, { timeZone: config.TIMEZONE }));
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL, timeZone: config.TIMEZONE }, reader));
   app.use(
     monitoringPages(db, clock, composeSettings, reader, {

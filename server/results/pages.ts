@@ -18,6 +18,7 @@ import { canSeeAgency, canSeeResults } from './access.js';
 import { barChart, lineChart } from './charts.js';
 import { addCorrection, cachedResults, countFlaggedResponses, listFlaggedResponses, resultsCsvRows, reviewResponse, type ResultsDocument } from './service.js';
 import { findAgencyByCode } from '../agencies/store.js';
+import { agencyFollowUp } from '../followUp/pages.js';
 import { dimensionSumsOf, listSurveyAgencies, listSurveyVersions, unitCompletions, unitInputQueries, unitInputsFrom } from './store.js';
 
 /** Results pages for staff: national overview, agency page, "how was this computed", exports. */
@@ -195,6 +196,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number; 
       ...locals,
       document,
       agency,
+      followUp: agencyFollowUp(db, clock, settings.timeZone, { survey, agencyId: agencyRecord.id, staff, t, language: locals.language }, request.query.action),
       groupCharts,
       units,
       minCell: settings.minCell,

@@ -65,4 +65,40 @@ describe.skipIf(!chromiumAvailable)('results pages in Chromium', () => {
     await phone.close();
     await context.close();
   });
+
+  it('plans a follow-up action from the agency page by its labels, sees it listed, and deletes it after a confirmation; axe clean on each page', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, bypassCSP: true });
+    context.setDefaultTimeout(8_000);
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/staff/results/SPI-TEST/agencies/KOTA-B`);
+    await page.waitForURL(/\/staff\/login/);
+    await page.getByLabel('Email').fill('admin@example.id');
+    await page.getByLabel('Kata sandi').fill('admin-password-1');
+    await page.getByRole('button', { name: 'Masuk' }).click();
+    await page.waitForURL(/\/agencies\/KOTA-B$/);
+    await page.getByRole('link', { name: 'Tambah tindak lanjut' }).click();
+    await page.waitForURL(/\/actions\/new$/);
+    const audited: Record<string, unknown> = { form: await seriousAxeViolations(page) };
+    await page.getByLabel('Tindakan').fill('Umumkan standar biaya di semua loket');
+    await page.getByLabel('Dimensi').selectOption({ label: 'Transparansi' });
+    await page.getByLabel('Penanggung jawab').fill('Dinas Tiga');
+    await page.getByLabel('Tenggat').fill('2026-10-31');
+    await page.getByRole('button', { name: 'Tambahkan' }).click();
+    await page.waitForURL(/\/agencies\/KOTA-B\?action=added/);
+    expect(await page.getByRole('status').filter({ hasText: 'Tindak lanjut ditambahkan.' }).count()).toBe(1);
+    const row = page.getByRole('row', { name: /Umumkan standar biaya di semua loket/ });
+    expect(await row.getByRole('cell', { name: 'Transparansi' }).count()).toBe(1);
+    audited.agency = await seriousAxeViolations(page);
+
+    await page.goto(`${baseUrl}/staff/results/SPI-TEST/actions`);
+    audited.list = await seriousAxeViolations(page);
+    await page.getByRole('link', { name: 'Umumkan standar biaya di semua loket' }).click();
+    await page.getByRole('link', { name: 'Hapus' }).click();
+    audited.confirmation = await seriousAxeViolations(page);
+    await page.getByRole('button', { name: 'Ya, hapus' }).click();
+    await page.waitForURL(/\?action=deleted/);
+    expect(await page.getByRole('row', { name: /Umumkan standar biaya/ }).count()).toBe(0);
+    expect(audited).toEqual({ form: [], agency: [], list: [], confirmation: [] });
+    await context.close();
+  });
 });

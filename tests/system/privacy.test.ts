@@ -129,10 +129,14 @@ describe('pages and exports', () => {
     const { agent } = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
     const answerPages = registeredRoutes(world.app).filter((route) => route.method === 'get' && route.path.startsWith('/staff/results'));
     expect(answerPages.length).toBeGreaterThanOrEqual(4);
+    // a follow-up action, so that its pages are read too
+    const actionId = world.db
+      .prepare(`INSERT INTO follow_up_actions (survey_id, agency_id, title, due_on, created_by, created_at, updated_by, updated_at) VALUES (1, (SELECT id FROM agencies WHERE code = 'PROV-A'), 'Audit pengadaan', '2026-12-31', 'inspektur@example.id', '2026-08-01T00:00:00Z', 'inspektur@example.id', '2026-08-01T00:00:00Z')`)
+      .run().lastInsertRowid;
     for (const route of answerPages) {
       const paths = route.path.includes(':format') ? ['csv', 'json', 'xlsx'].map((format) => route.path.replace(':format', format)) : [route.path];
       for (const template of paths) {
-        const path = template.replace(':survey', 'SPI-TEST').replace(':code', 'PROV-A');
+        const path = template.replace(':survey', 'SPI-TEST').replace(':code', 'PROV-A').replace(':id', String(actionId));
         const response = await agent.get(path).buffer(true).parse(rawBody);
         expect({ path, status: response.status }).toEqual({ path, status: 200 });
         const text = (response.body as Buffer).toString('latin1');
