@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { importAgencies } from './agencies/service.js';
+import { findAgencyByCode } from './agencies/store.js';
+import { addAction } from './followUp/service.js';
 import { exportLinks } from './invitations/service.js';
 import { addDays, dayIn, type Clock } from './platform/clock.js';
 import type { Db } from './platform/db.js';
@@ -47,7 +49,25 @@ export async function loadDemo(db: Db, clock: Clock, secretKey: Buffer, publicUr
     sampleLinks.push({ agency: row.agency, group: row.group, name: row.name, link: row.link });
   }
   for (const account of DEMO_ACCOUNTS) await addStaff(db, clock, { ...account }, 'demo');
+  addDemoFollowUp(db, clock, survey.code, today);
   return { surveyCode: survey.code, respondents: report.stored, sampleLinks };
+}
+
+/** Two follow-up actions for Kota Kupang, one of them overdue, so that its results page shows what
+ * planning them looks like (the survey is open, so administrators see them). */
+function addDemoFollowUp(db: Db, clock: Clock, surveyCode: string, today: string): void {
+  const survey = requireSurvey(db, surveyCode);
+  const kupang = findAgencyByCode(db, 'KOTA-KUPANG')!;
+  const planner = DEMO_ACCOUNTS[0].email;
+  addAction(db, clock, survey, kupang.id, { title: 'Umumkan standar biaya dan waktu layanan di semua loket', dimension: 'transparency', owner: 'Dinas Penanaman Modal dan PTSP', dueOn: addDays(today, 90), status: 'planned', progress: '' }, planner);
+  addAction(
+    db,
+    clock,
+    survey,
+    kupang.id,
+    { title: 'Tinjau ulang SOP pengadaan barang dan jasa', dimension: 'procurement', owner: 'Bagian Pengadaan Barang dan Jasa', dueOn: addDays(today, -3), status: 'in_progress', progress: 'Draf SOP dibahas bersama inspektorat.' },
+    planner,
+  );
 }
 
 /** A small deterministic random source, so the demo looks the same on every machine. */

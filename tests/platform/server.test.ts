@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import request from 'supertest';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createWorld, serveWorld, tempDir, type World } from '../helpers.js';
@@ -37,6 +38,22 @@ describe('the server process', () => {
       expect(output).toContain('"msg":"stopped"');
       expect(output).toContain('"path":"/r/[token]"');
       expect(output).not.toContain(new URL(demoLink).pathname.slice(3) + '"'); // the token never reaches the request log
+      // the demo's agencies carry their zones, and Kota Kupang two follow-up actions, one overdue
+      const demo = new Database(path.join(dir, 'demo.db'), { readonly: true });
+      try {
+        expect(demo.prepare('SELECT code, time_zone AS zone FROM agencies ORDER BY code').all()).toEqual([
+          { code: 'KAB-SIKKA', zone: 'Asia/Makassar' },
+          { code: 'KEM-DEMO', zone: 'Asia/Jakarta' },
+          { code: 'KOTA-KUPANG', zone: 'Asia/Makassar' },
+          { code: 'PROV-NTT', zone: 'Asia/Makassar' },
+        ]);
+        expect(demo.prepare(`SELECT a.code, f.status, f.due_on < date('now') AS late FROM follow_up_actions f JOIN agencies a ON a.id = f.agency_id ORDER BY f.id`).all()).toEqual([
+          { code: 'KOTA-KUPANG', status: 'planned', late: 0 },
+          { code: 'KOTA-KUPANG', status: 'in_progress', late: 1 },
+        ]);
+      } finally {
+        demo.close();
+      }
     } finally {
       cleanup();
     }
