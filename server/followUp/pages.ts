@@ -12,7 +12,7 @@ import { allow, currentStaff, ForbiddenError, staffTranslator, verifyCsrf, type 
 import { appendAudit } from '../staff/store.js';
 import { localize } from '../surveys/localize.js';
 import { requireSurvey } from '../surveys/service.js';
-import type { SurveyRecord } from '../surveys/store.js';
+import { listSurveys, type SurveyRecord } from '../surveys/store.js';
 import { ACTION_STATUSES, canPlan, isOverdue, OWNER_MAX, PROGRESS_MAX, TITLE_MAX, type ActionProblem } from './actions.js';
 import { ActionFormError, addAction, changeAction, removeAction, type ActionForm } from './service.js';
 import { actionCounts, countSurveyActions, findAction, listAgencyActions, listSurveyActions, type ActionFilter, type ActionRecord } from './store.js';
@@ -226,6 +226,15 @@ export function agencyFollowUp(
   const { survey, t, language } = context;
   const day = dayIn(clock.now(), timeZone);
   const actions = listAgencyActions(db, survey.id, context.agencyId);
+  // what became of the agency's actions of the latest earlier round this staff member may see
+  let previous: { code: string; title: string; counts: ReturnType<typeof actionCounts> } | undefined;
+  for (const round of listSurveys(db)) {
+    if (round.opensOn >= survey.opensOn || round.id === survey.id || !canSeeResults(context.staff, round.status)) continue;
+    const counts = actionCounts(db, round.id, day, context.agencyId);
+    if (counts.total === 0) continue;
+    previous = { code: round.code, title: localize(round.definition.title, language), counts };
+    break;
+  }
   const notices: Record<string, string> = { added: t('followup.added'), changed: t('followup.changed'), deleted: t('followup.deleted') };
   return {
     actions,
@@ -235,6 +244,7 @@ export function agencyFollowUp(
     dimensionTitle: dimensionTitleIn(survey, language, t),
     dueText: dueTextIn(language),
     notice: typeof notice === 'string' ? (notices[notice] ?? null) : null,
+    previous,
   };
 }
 

@@ -85,9 +85,9 @@ export function listSurveyActions(db: Db, surveyId: number, filter: ActionFilter
   return statement(db, `${SELECT} WHERE ${where} ORDER BY f.due_on, a.code, f.id LIMIT ? OFFSET ?`).all(...parameters, page?.limit ?? -1, page?.offset ?? 0) as ActionRecord[];
 }
 
-/** How many of a survey's actions are in each status, and how many are overdue. */
-export function actionCounts(db: Db, surveyId: number, today: string): Record<ActionStatus | 'overdue' | 'total', number> {
-  const row = statement(
+/** How many of a survey's actions (or one agency's) are in each status, and how many are overdue. */
+export function actionCounts(db: Db, surveyId: number, today: string, agencyId?: number): Record<ActionStatus | 'overdue' | 'total', number> {
+  return statement(
     db,
     `SELECT COUNT(*) AS total,
             COALESCE(SUM(status = 'planned'), 0) AS planned,
@@ -95,7 +95,6 @@ export function actionCounts(db: Db, surveyId: number, today: string): Record<Ac
             COALESCE(SUM(status = 'done'), 0) AS done,
             COALESCE(SUM(status = 'dropped'), 0) AS dropped,
             COALESCE(SUM(status IN ('planned', 'in_progress') AND due_on < ?), 0) AS overdue
-       FROM follow_up_actions WHERE survey_id = ?`,
-  ).get(today, surveyId) as Record<ActionStatus | 'overdue' | 'total', number>;
-  return row;
+       FROM follow_up_actions WHERE survey_id = ? AND (? IS NULL OR agency_id = ?)`,
+  ).get(today, surveyId, agencyId ?? null, agencyId ?? null) as Record<ActionStatus | 'overdue' | 'total', number>;
 }

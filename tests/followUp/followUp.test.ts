@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkActionForm, isOverdue } from '../../server/followUp/actions.js';
 import { addStaff } from '../../server/staff/service.js';
-import { changeSurveyStatus } from '../../server/surveys/service.js';
-import { createWorld, csrfTokenOf, signInStaff, type World } from '../helpers.js';
+import { changeSurveyStatus, loadSurveyDefinition } from '../../server/surveys/service.js';
+import { testSurvey } from '../fixtures/survey.js';
+import { importRespondents } from '../../server/respondents/service.js';
+import { createWorld, csrfTokenOf, RESPONDENTS_CSV, signInStaff, TEST_SECRET, type World } from '../helpers.js';
 
 let world: World;
 beforeEach(async () => {
@@ -161,6 +163,35 @@ describe('follow-up actions after the results', () => {
     expect(JSON.parse(world.db.prepare(`SELECT detail FROM audit_log WHERE action = 'followup.deleted'`).pluck().get() as string)).toMatchObject({ agency: 'KOTA-B', title: validForm.title });
     await agent.get(`/staff/results/SPI-TEST/actions/${id}`).expect(404);
     await agent.get('/staff/results/SPI-TEST/actions/abc').expect(404);
+  });
+
+  it("says what became of the agency's actions of the previous round, to those who may see that round", async () => {
+    const lastYear = loadSurveyDefinition(world.db, world.clock, testSurvey({ code: 'SPI-2025', title: { id: 'Survei 2025', en: 'Survey 2025' }, opens: '2025-07-01', closes: '2025-12-31' })).survey;
+    await importRespondents(world.db, world.clock, TEST_SECRET, 'SPI-2025', Buffer.from(RESPONDENTS_CSV)); // its agencies
+    const insert = world.db.prepare(
+      `INSERT INTO follow_up_actions (survey_id, agency_id, title, due_on, status, created_by, created_at, updated_by, updated_at)
+       VALUES (?, (SELECT id FROM agencies WHERE code = ?), ?, ?, ?, 'admin@example.id', '2025-12-01T00:00:00Z', 'admin@example.id', '2025-12-01T00:00:00Z')`,
+    );
+    insert.run(lastYear.id, 'KOTA-B', 'Papan biaya', '2026-03-31', 'done');
+    insert.run(lastYear.id, 'KOTA-B', 'SOP pengadaan', '2026-06-30', 'in_progress');
+    insert.run(lastYear.id, 'KOTA-B', 'Kanal pengaduan', '2026-03-31', 'dropped');
+    insert.run(lastYear.id, 'PROV-A', 'Lain', '2026-03-31', 'planned');
+    const line = 'Tindak lanjut putaran sebelumnya (Survei 2025): 3, dengan 1 selesai, 1 berjalan, 0 direncanakan, 1 dibatalkan; 1 lewat tenggat.';
+
+    // last year's round is still a draft: an inspector may not see it, an administrator may
+    const inspector = await signIn('inspektur@example.id');
+    expect((await inspector.agent.get('/staff/results/SPI-TEST/agencies/KOTA-B').expect(200)).text).not.toContain('putaran sebelumnya');
+    const admin = await signIn('admin@example.id');
+    const adminPage = (await admin.agent.get('/staff/results/SPI-TEST/agencies/KOTA-B').expect(200)).text;
+    expect(adminPage).toContain(line);
+    expect(adminPage).toContain('href="/staff/results/SPI-2025/agencies/KOTA-B#follow-up"');
+
+    changeSurveyStatus(world.db, world.clock, 'SPI-2025', 'open');
+    changeSurveyStatus(world.db, world.clock, 'SPI-2025', 'closed');
+    const liaison = await signIn('kota@example.id');
+    expect((await liaison.agent.get('/staff/results/SPI-TEST/agencies/KOTA-B').expect(200)).text).toContain(line);
+    // and last year's page does not look back at this year's
+    expect((await liaison.agent.get('/staff/results/SPI-2025/agencies/KOTA-B').expect(200)).text).not.toContain('putaran sebelumnya');
   });
 
   it('follows who sees the results: not inspectors while the survey is open', async () => {

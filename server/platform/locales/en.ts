@@ -466,4 +466,6 @@ export const en: Record<MessageKey, string> = {
   'followup.back_to_results': "Back to the results overview",
   'followup.all_link': "Follow-up actions of all agencies",
   'followup.liaison_note': "The action, dimension, owner and due date are set by administrators and inspectors; you report its status and progress.",
+  'followup.previous': "Follow-up actions of the previous round ({round}): {total}, of which {done} done, {in_progress} in progress, {planned} planned, {dropped} dropped; {overdue} overdue.",
+  'followup.previous_link': "See the follow-up actions of {round}",
 };

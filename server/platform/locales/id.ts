@@ -465,6 +465,8 @@ export const id = {
   'followup.back_to_results': "Kembali ke ringkasan hasil",
   'followup.all_link': "Tindak lanjut semua instansi",
   'followup.liaison_note': "Tindakan, dimensi, penanggung jawab dan tenggat ditetapkan oleh administrator atau inspektur; Anda melaporkan status dan kemajuannya.",
+  'followup.previous': "Tindak lanjut putaran sebelumnya ({round}): {total}, dengan {done} selesai, {in_progress} berjalan, {planned} direncanakan, {dropped} dibatalkan; {overdue} lewat tenggat.",
+  'followup.previous_link': "Lihat tindak lanjut {round}",
 } as const;
 
 export type MessageKey = keyof typeof id;
