@@ -15,6 +15,7 @@ import { createLogger } from '../server/platform/logger.js';
 import { startReaderThread } from '../server/platform/readerThread.js';
 import { importRespondents } from '../server/respondents/service.js';
 import { changeSurveyStatus, loadSurveyDefinition } from '../server/surveys/service.js';
+import { addStaff } from '../server/staff/service.js';
 import type { SurveyDefinition } from '../server/surveys/schema.js';
 import { testSurvey } from './fixtures/survey.js';
 
@@ -170,4 +171,19 @@ export function rawBody(response: request.Response, done: (error: Error | null, 
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => done(null, Buffer.concat(chunks)));
+}
+
+/** One staff account per role (an administrator, an inspector, Kota B's liaison) and how to sign in as each. */
+const STAFF_OF_EVERY_ROLE = [
+  { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' },
+  { email: 'inspektur@example.id', role: 'inspector', password: 'inspector-password-1' },
+  { email: 'kota@example.id', role: 'liaison', agencyCode: 'KOTA-B', password: 'liaison-password-1' },
+] as const;
+
+export async function addStaffOfEveryRole(world: World): Promise<void> {
+  for (const account of STAFF_OF_EVERY_ROLE) await addStaff(world.db, world.clock, { ...account });
+}
+
+export function signInAs(world: World, email: (typeof STAFF_OF_EVERY_ROLE)[number]['email']) {
+  return signInStaff(world.app, email, STAFF_OF_EVERY_ROLE.find((account) => account.email === email)!.password);
 }

@@ -60,3 +60,13 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map((violation) => ({ id: violation.id, impact: violation.impact, help: violation.help, nodes: violation.nodes.map((node) => ({ target: node.target })) }));
 }
+
+/** Opens `url` as the administrator: the sign-in form comes first, then the page itself. */
+export async function openSignedIn(page: Page, url: string, landed: RegExp): Promise<void> {
+  await page.goto(url);
+  await page.waitForURL(/\/staff\/login/);
+  await page.getByLabel('Email').fill('admin@example.id');
+  await page.getByLabel('Kata sandi').fill('admin-password-1');
+  await page.getByRole('button', { name: 'Masuk' }).click();
+  await page.waitForURL(landed);
+}

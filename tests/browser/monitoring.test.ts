@@ -5,7 +5,7 @@ import { queueInvitations } from '../../server/invitations/sending.js';
 import { importRespondents } from '../../server/respondents/service.js';
 import { addStaff } from '../../server/staff/service.js';
 import { completeInternalAnswers, createWorld, type World, serveWorld, TEST_SECRET } from '../helpers.js';
-import { chromiumAvailable, launchChromium, phoneContext, seriousAxeViolations } from './chromium.js';
+import { chromiumAvailable, launchChromium, openSignedIn as signInAndOpen, phoneContext, seriousAxeViolations } from './chromium.js';
 
 let browser: Browser;
 let world: World;
@@ -35,14 +35,7 @@ afterAll(async () => {
   world?.cleanup();
 });
 
-/** Opens `path` as the administrator: the sign-in form comes first, then the page itself. */
-async function openSignedIn(page: Page, path: string, landed: RegExp): Promise<void> {
-  await page.goto(`${baseUrl}${path}`);
-  await page.getByLabel('Email').fill('admin@example.id');
-  await page.getByLabel('Kata sandi').fill('admin-password-1');
-  await page.getByRole('button', { name: 'Masuk' }).click();
-  await page.waitForURL(landed);
-}
+const openSignedIn = (page: Page, path: string, landed: RegExp) => signInAndOpen(page, `${baseUrl}${path}`, landed);
 
 describe.skipIf(!chromiumAvailable)('monitoring journey in Chromium', () => {
   it('sign in → dashboard → agency drill-down → send reminders, axe clean on the way', async () => {

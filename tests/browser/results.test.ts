@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 import { addStaff } from '../../server/staff/service.js';
 import { completeInternalAnswers, createWorld, type World, serveWorld } from '../helpers.js';
-import { chromiumAvailable, launchChromium, phoneContext, seriousAxeViolations } from './chromium.js';
+import { chromiumAvailable, launchChromium, openSignedIn, phoneContext, seriousAxeViolations } from './chromium.js';
 
 let browser: Browser;
 let world: World;
@@ -34,12 +34,7 @@ describe.skipIf(!chromiumAvailable)('results pages in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, bypassCSP: true });
     context.setDefaultTimeout(8_000);
     const page = await context.newPage();
-    await page.goto(`${baseUrl}/staff/results/SPI-TEST/agencies/PROV-A`);
-    await page.waitForURL(/\/staff\/login/);
-    await page.getByLabel('Email').fill('admin@example.id');
-    await page.getByLabel('Kata sandi').fill('admin-password-1');
-    await page.getByRole('button', { name: 'Masuk' }).click();
-    await page.waitForURL(/\/staff\/results\/SPI-TEST\/agencies\/PROV-A$/);
+    await openSignedIn(page, `${baseUrl}/staff/results/SPI-TEST/agencies/PROV-A`, /\/staff\/results\/SPI-TEST\/agencies\/PROV-A$/);
     const chart = page.getByRole('img', { name: /Skor dimensi dibanding rata-rata nasional: Pegawai/ });
     expect(await chart.count()).toBe(1);
     expect(await chart.boundingBox()).not.toBeNull();
@@ -70,12 +65,7 @@ describe.skipIf(!chromiumAvailable)('results pages in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, bypassCSP: true });
     context.setDefaultTimeout(8_000);
     const page = await context.newPage();
-    await page.goto(`${baseUrl}/staff/results/SPI-TEST/agencies/KOTA-B`);
-    await page.waitForURL(/\/staff\/login/);
-    await page.getByLabel('Email').fill('admin@example.id');
-    await page.getByLabel('Kata sandi').fill('admin-password-1');
-    await page.getByRole('button', { name: 'Masuk' }).click();
-    await page.waitForURL(/\/agencies\/KOTA-B$/);
+    await openSignedIn(page, `${baseUrl}/staff/results/SPI-TEST/agencies/KOTA-B`, /\/agencies\/KOTA-B$/);
     await page.getByRole('link', { name: 'Tambah tindak lanjut' }).click();
     await page.waitForURL(/\/actions\/new$/);
     const audited: Record<string, unknown> = { form: await seriousAxeViolations(page) };

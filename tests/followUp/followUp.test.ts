@@ -1,23 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkActionForm, isOverdue } from '../../server/followUp/actions.js';
-import { addStaff } from '../../server/staff/service.js';
 import { changeSurveyStatus, loadSurveyDefinition } from '../../server/surveys/service.js';
 import { testSurvey } from '../fixtures/survey.js';
 import { importRespondents } from '../../server/respondents/service.js';
-import { createWorld, csrfTokenOf, RESPONDENTS_CSV, signInStaff, TEST_SECRET, type World } from '../helpers.js';
+import { addStaffOfEveryRole, createWorld, csrfTokenOf, RESPONDENTS_CSV, signInAs, TEST_SECRET, type World } from '../helpers.js';
 
 let world: World;
 beforeEach(async () => {
   world = await createWorld();
-  await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
-  await addStaff(world.db, world.clock, { email: 'inspektur@example.id', role: 'inspector', password: 'inspector-password-1' });
-  await addStaff(world.db, world.clock, { email: 'kota@example.id', role: 'liaison', agencyCode: 'KOTA-B', password: 'liaison-password-1' });
+  await addStaffOfEveryRole(world);
   changeSurveyStatus(world.db, world.clock, 'SPI-TEST', 'closed');
 });
 afterEach(() => world.cleanup());
 
-const passwords: Record<string, string> = { 'admin@example.id': 'admin-password-1', 'inspektur@example.id': 'inspector-password-1', 'kota@example.id': 'liaison-password-1' };
-const signIn = (email: string) => signInStaff(world.app, email, passwords[email]!);
+const signIn = (email: Parameters<typeof signInAs>[1]) => signInAs(world, email);
 const stored = () =>
   world.db
     .prepare('SELECT a.code AS agency, f.title, f.dimension, f.owner, f.due_on AS dueOn, f.status, f.progress, f.updated_by AS updatedBy FROM follow_up_actions f JOIN agencies a ON a.id = f.agency_id ORDER BY f.id')

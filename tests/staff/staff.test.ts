@@ -1,24 +1,20 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addStaff } from '../../server/staff/service.js';
 import { changeSurveyStatus } from '../../server/surveys/service.js';
 import { importAgencies } from '../../server/agencies/service.js';
 import { importRespondents } from '../../server/respondents/service.js';
-import { completeInternalAnswers, createWorld, csrfTokenOf, postLogin, TEST_SECRET, type World, signInStaff } from '../helpers.js';
+import { addStaffOfEveryRole, completeInternalAnswers, createWorld, csrfTokenOf, postLogin, signInAs, TEST_SECRET, type World } from '../helpers.js';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 
 let world: World;
 beforeEach(async () => {
   world = await createWorld();
-  await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
-  await addStaff(world.db, world.clock, { email: 'inspektur@example.id', role: 'inspector', password: 'inspector-password-1' });
-  await addStaff(world.db, world.clock, { email: 'kota@example.id', role: 'liaison', agencyCode: 'KOTA-B', password: 'liaison-password-1' });
+  await addStaffOfEveryRole(world);
 });
 afterEach(() => world.cleanup());
 
-const passwords: Record<string, string> = { 'admin@example.id': 'admin-password-1', 'inspektur@example.id': 'inspector-password-1', 'kota@example.id': 'liaison-password-1' };
 
-const signIn = (email: string) => signInStaff(world.app, email, passwords[email]!);
+const signIn = (email: Parameters<typeof signInAs>[1]) => signInAs(world, email);
 
 const cookieOf = (response: request.Response) => String(response.headers['set-cookie'] ?? '').match(/integritas_staff=([^;]+)/)?.[1];
 
