@@ -18,6 +18,7 @@ import type { Clock } from './platform/clock.js';
 import type { Db } from './platform/db.js';
 import { NotFoundError } from './platform/errors.js';
 import { sendingHeld, sendingHeldKey, sendingZones } from './invitations/sendingHours.js';
+import { agencyPages } from './agencies/pages.js';
 import { agencyTimeZones } from './agencies/store.js';
 import { followUpPages } from './followUp/pages.js';
 import { errorHandler, requestLogger } from './platform/http.js';
@@ -118,6 +119,7 @@ export function createApp(dependencies: AppDependencies): Express {
     }),
   );
   const reader = dependencies.reader ?? connectionReader(db);
+  app.use(agencyPages(db, clock, { timeZone: config.TIMEZONE }));
   app.use(followUpPages(db, clock, { timeZone: config.TIMEZONE }));
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL, timeZone: config.TIMEZONE }, reader));
   app.use(

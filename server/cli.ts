@@ -2,7 +2,7 @@ import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { importAgencies } from './agencies/service.js';
+import { AGENCY_FILE_COLUMNS, agencyFileRows, importAgencies } from './agencies/service.js';
 import { agencyTimeZones } from './agencies/store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDispatcher, whatsappConfigured } from './invitations/delivery.js';
@@ -35,6 +35,7 @@ export const USAGE = `Usage: npm run cli -- COMMAND [options]
   survey load FILE.json                       create or update a survey from a definition
   survey open CODE | survey close CODE        change a survey's status
   agencies import FILE                        import agencies (CSV or XLSX)
+  agencies export                             the registry to stdout as an agencies file (with time_zone), to edit and import back
   respondents import --survey CODE FILE       import a survey's respondents (CSV or XLSX)
   respondents withdraw --survey CODE --agency A (--email E | --phone P) --reason TEXT
   respondents reinstate --survey CODE --agency A (--email E | --phone P)
@@ -116,6 +117,12 @@ async function runCommand(context: CliContext, command: string, positionals: str
     case 'agencies import': {
       const report = await importAgencies(db, clock, readInputFile(onePositional(positionals, 'FILE')));
       io.stdout(formatReport(report) + '\n');
+      return;
+    }
+    case 'agencies export': {
+      if (positionals.length > 0) throw new UsageError('agencies export takes no file: it writes to stdout');
+      io.stdout(csvLine([...AGENCY_FILE_COLUMNS]));
+      for (const row of agencyFileRows(db)) io.stdout(csvLine(row));
       return;
     }
     case 'respondents import': {
@@ -284,7 +291,7 @@ function wholeNumberOption(options: Options, name: string, fallback: number): nu
 }
 
 const TWO_WORD_COMMANDS = new Set(['survey', 'agencies', 'respondents', 'links', 'invitations', 'reminders', 'responses', 'corrections', 'staff']);
-const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'respondents import', 'respondents withdraw', 'respondents reinstate', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch', 'responses import', 'responses flagged', 'responses exclude', 'responses clear-flags', 'corrections add', 'results', 'staff add']);
+const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'agencies export', 'respondents import', 'respondents withdraw', 'respondents reinstate', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch', 'responses import', 'responses flagged', 'responses exclude', 'responses clear-flags', 'corrections add', 'results', 'staff add']);
 
 export async function runCli(argv: string[], io: CliIo, environment: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   let parsed;

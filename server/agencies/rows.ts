@@ -20,6 +20,12 @@ export interface AgencyRow {
 /** Indonesia's three zones by the names people use for them. */
 export const INDONESIAN_TIME_ZONES: Record<string, string> = { WIB: 'Asia/Jakarta', WITA: 'Asia/Makassar', WIT: 'Asia/Jayapura' };
 
+/** How an export writes a zone: WIB, WITA or WIT for the zones those names import as, else its IANA name. */
+export function timeZoneCell(timeZone: string | null): string {
+  if (timeZone === null) return '';
+  return Object.keys(INDONESIAN_TIME_ZONES).find((name) => INDONESIAN_TIME_ZONES[name] === timeZone) ?? timeZone;
+}
+
 /** A time_zone cell: WIB, WITA or WIT, or an IANA name; null when empty. */
 export function parseAgencyTimeZone(text: string): { timeZone: string | null } | { problem: string } {
   if (text === '') return { timeZone: null };

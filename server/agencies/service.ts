@@ -2,8 +2,8 @@ import { noteChange } from '../platform/changes.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { emptyReport, readTable, requireColumns, type ImportReport } from '../platform/tabular.js';
-import { parseAgencyRow, type AgencyRow } from './rows.js';
-import { findAgencyByCode, insertAgency, insertUnit, listUnits, setAgencyParent, updateAgency } from './store.js';
+import { parseAgencyRow, timeZoneCell, type AgencyRow } from './rows.js';
+import { findAgencyByCode, insertAgency, insertUnit, listRegistry, listUnits, setAgencyParent, updateAgency } from './store.js';
 
 /** Imports an agencies file (interfaces.md §1): every row checked, valid rows stored in one
  * transaction, bad rows reported; re-importing the same file changes nothing. */
@@ -86,4 +86,12 @@ export async function importAgencies(db: Db, clock: Clock, content: Buffer): Pro
   report.rejected = report.rows - report.stored - report.updated - report.duplicates;
   report.errors.sort((a, b) => a.line - b.line);
   return report;
+}
+
+/** The registry as an agencies file (interfaces.md §1, with time_zone): what the import reads, so
+ * that a downloaded file edited in a spreadsheet (say, to fill in the zones) can be imported back. */
+export const AGENCY_FILE_COLUMNS = ['code', 'name', 'kind', 'parent_code', 'units', 'time_zone'] as const;
+
+export function agencyFileRows(db: Db): string[][] {
+  return listRegistry(db, {}).map((row) => [row.code, row.name, row.kind, row.parentCode ?? '', row.units, timeZoneCell(row.timeZone)]);
 }

@@ -62,3 +62,59 @@ export function listAllUnits(db: Db): UnitRecord[] {
 export function insertUnit(db: Db, agencyId: number, name: string): number {
   return Number(statement(db, 'INSERT INTO agency_units (agency_id, name) VALUES (?, ?)').run(agencyId, name).lastInsertRowid);
 }
+
+/** An agency as the registry lists and exports it: the import's columns (interfaces.md §1). */
+export interface RegistryRow {
+  code: string;
+  name: string;
+  kind: AgencyKind;
+  parentCode: string | null;
+  /** unit names joined with "|", as the import reads them */
+  units: string;
+  timeZone: string | null;
+}
+
+/** Which agencies the registry shows: by a name or code fragment, and by zone ('default': none set). */
+export interface RegistryFilter {
+  search?: string;
+  zone?: string | 'default';
+}
+
+function registryWhere(filter: RegistryFilter): { where: string; parameters: string[] } {
+  const conditions: string[] = [];
+  const parameters: string[] = [];
+  if (filter.search) {
+    // instr, not LIKE: a % or _ typed in the box is a character, not a wildcard
+    conditions.push('(instr(lower(a.name), ?) > 0 OR instr(lower(a.code), ?) > 0)');
+    parameters.push(filter.search.toLowerCase(), filter.search.toLowerCase());
+  }
+  if (filter.zone === 'default') conditions.push('a.time_zone IS NULL');
+  else if (filter.zone) {
+    conditions.push('a.time_zone = ?');
+    parameters.push(filter.zone);
+  }
+  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', parameters };
+}
+
+export function countRegistry(db: Db, filter: RegistryFilter): number {
+  const { where, parameters } = registryWhere(filter);
+  return statement(db, `SELECT COUNT(*) FROM agencies a ${where}`).pluck().get(...parameters) as number;
+}
+
+/** A page of the registry by code; without a page, all of it (the export). */
+export function listRegistry(db: Db, filter: RegistryFilter, page?: { limit: number; offset: number }): RegistryRow[] {
+  const { where, parameters } = registryWhere(filter);
+  return statement(
+    db,
+    `SELECT a.code, a.name, a.kind, p.code AS parentCode, a.time_zone AS timeZone,
+            COALESCE((SELECT group_concat(u.name, '|') FROM (SELECT name FROM agency_units WHERE agency_id = a.id ORDER BY name) u), '') AS units
+       FROM agencies a LEFT JOIN agencies p ON p.id = a.parent_id
+       ${where}
+      ORDER BY a.code LIMIT ? OFFSET ?`,
+  ).all(...parameters, page?.limit ?? -1, page?.offset ?? 0) as RegistryRow[];
+}
+
+/** How many agencies are in each zone (null: none set). */
+export function zoneCounts(db: Db): { timeZone: string | null; agencies: number }[] {
+  return statement(db, 'SELECT time_zone AS timeZone, COUNT(*) AS agencies FROM agencies GROUP BY time_zone ORDER BY time_zone').all() as { timeZone: string | null; agencies: number }[];
+}

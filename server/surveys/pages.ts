@@ -102,23 +102,37 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
   });
 
   /** An uploaded import: the CSRF token, the file, the report or the reason it was refused whole. */
-  async function handleImport(request: Request, response: Response, run: (survey: SurveyRecord, content: Buffer, fileName: string | null) => Promise<void>): Promise<void> {
-    const survey = requireSurvey(db, String(request.params.survey));
+  /** Reads an uploaded file and runs an import with it; a file refused whole is said on the report
+   * page, with a way back to `backHref`. */
+  async function importUpload(request: Request, response: Response, backHref: string, run: (content: Buffer, fileName: string | null) => Promise<void>): Promise<void> {
     const upload = await readStaffUpload(request, response);
     try {
-      await run(survey, requireFile(upload), upload.fileName);
+      await run(requireFile(upload), upload.fileName);
     } catch (error) {
-      if (error instanceof AppError) return renderReport(request, response, `/staff/surveys/${survey.code}/manage`, null, error.message);
+      if (error instanceof AppError) return renderReport(request, response, backHref, null, error.message);
       throw error;
     }
   }
 
+  async function handleImport(request: Request, response: Response, run: (survey: SurveyRecord, content: Buffer, fileName: string | null) => Promise<void>): Promise<void> {
+    const survey = requireSurvey(db, String(request.params.survey));
+    await importUpload(request, response, `/staff/surveys/${survey.code}/manage`, (content, fileName) => run(survey, content, fileName));
+  }
+
+  // Agencies are one registry for every survey: imported from a survey's manage page, or from the
+  // registry's own page (agencies/pages.ts), each report leading back where it came from.
+  const importAgencyFile = async (request: Request, response: Response, backHref: string, content: Buffer, fileName: string | null) => {
+    const report = await importAgencies(db, clock, content);
+    audit(currentStaff(response)!, 'agencies.import', { file: fileName, rows: report.rows, stored: report.stored, updated: report.updated, rejected: report.rejected });
+    renderReport(request, response, backHref, report);
+  };
+
   router.post('/staff/surveys/:survey/agencies', allow('administrator'), (request: Request, response: Response) =>
-    handleImport(request, response, async (survey, content, fileName) => {
-      const report = await importAgencies(db, clock, content);
-      audit(currentStaff(response)!, 'agencies.import', { file: fileName, rows: report.rows, stored: report.stored, updated: report.updated, rejected: report.rejected });
-      renderReport(request, response, `/staff/surveys/${survey.code}/manage`, report);
-    }),
+    handleImport(request, response, (survey, content, fileName) => importAgencyFile(request, response, `/staff/surveys/${survey.code}/manage`, content, fileName)),
+  );
+
+  router.post('/staff/agencies', allow('administrator'), (request: Request, response: Response) =>
+    importUpload(request, response, '/staff/agencies', (content, fileName) => importAgencyFile(request, response, '/staff/agencies', content, fileName)),
   );
 
   router.post('/staff/surveys/:survey/respondents', allow('administrator', 'liaison'), (request: Request, response: Response) =>

@@ -50,7 +50,10 @@ describe.skipIf(!chromiumAvailable)('results pages in Chromium', () => {
     await page.goto(`${baseUrl}/staff/results/SPI-TEST/review`);
     expect(await page.getByRole('button', { name: 'Hapus tanda otomatis' }).count()).toBe(1);
     audited.review = await seriousAxeViolations(page);
-    expect(audited).toEqual({ agency: [], method: [], overview: [], home: [], review: [] });
+    await page.goto(`${baseUrl}/staff/agencies`);
+    expect(await page.getByRole('cell', { name: 'Tanpa zona (Asia/Jakarta)' }).count()).toBe(2);
+    audited.agencies = await seriousAxeViolations(page);
+    expect(audited).toEqual({ agency: [], method: [], overview: [], home: [], review: [], agencies: [] });
 
     // and the sign-in page on a phone
     const phone = await phoneContext(browser);

@@ -94,6 +94,23 @@ describe('command line', () => {
     expect(secretFile.mode & 0o777).toBe(0o600);
   });
 
+  it('exports the agencies as a file that imports back unchanged, and with zones filled in', async () => {
+    await cli('agencies', 'import', file('agencies.csv', 'code,name,kind,parent_code,units,time_zone\nKOTA-B,"Kota B, Papua",city,PROV-A,Dinas Tiga|Dinas Empat,Asia/Jayapura\nPROV-A,Provinsi A,province,,,\nX,X,other,,,Europe/Berlin\n'));
+    const exported = await cli('agencies', 'export');
+    expect(exported.stdout.trim().split('\r\n')).toEqual([
+      'code,name,kind,parent_code,units,time_zone',
+      'KOTA-B,"Kota B, Papua",city,PROV-A,Dinas Empat|Dinas Tiga,WIT',
+      'PROV-A,Provinsi A,province,,,',
+      'X,X,other,,,Europe/Berlin',
+    ]);
+    expect((await cli('agencies', 'import', file('again.csv', exported.stdout))).stdout).toMatch(/^3 row\(s\) read: 0 stored, 0 updated, 3 duplicate\(s\), 0 rejected\.\n/);
+    // the spreadsheet way: fill in the zone column, import it back
+    const filled = exported.stdout.replace('PROV-A,Provinsi A,province,,,', 'PROV-A,Provinsi A,province,,,WITA');
+    expect((await cli('agencies', 'import', file('filled.csv', filled))).stdout).toMatch(/^3 row\(s\) read: 0 stored, 1 updated, 2 duplicate\(s\), 0 rejected\.\n/);
+    expect((await cli('agencies', 'export')).stdout).toContain('PROV-A,Provinsi A,province,,,WITA');
+    expect((await cli('agencies', 'export', 'file.csv')).code).toBe(2);
+  });
+
   it('queues, reports and dispatches invitations and reminders; without SMTP or Twilio the messages land in the outbox folder', async () => {
     const survey = testSurvey({ opens: '2026-07-01', closes: '2026-12-31' });
     await cli('survey', 'load', file('survey.json', JSON.stringify(survey)));

@@ -467,6 +467,18 @@ export const id = {
   'followup.liaison_note': "Tindakan, dimensi, penanggung jawab dan tenggat ditetapkan oleh administrator atau inspektur; Anda melaporkan status dan kemajuannya.",
   'followup.previous': "Tindak lanjut putaran sebelumnya ({round}): {total}, dengan {done} selesai, {in_progress} berjalan, {planned} direncanakan, {dropped} dibatalkan; {overdue} lewat tenggat.",
   'followup.previous_link': "Lihat tindak lanjut {round}",
+  'agencies.title': "Daftar instansi",
+  'agencies.link': "Daftar instansi dan zona waktunya",
+  'agencies.explain': "Semua instansi, untuk setiap survei. Jam kirim berlaku menurut zona waktu tiap instansi; instansi tanpa zona memakai {zone}. Untuk mengisi zona banyak instansi sekaligus, unduh daftar ini, lengkapi kolom time_zone, lalu impor kembali.",
+  'agencies.none': "Belum ada instansi terdaftar.",
+  'agencies.none_filtered': "Tidak ada instansi yang cocok dengan saringan ini.",
+  'agencies.summary': "{count} instansi.",
+  'agencies.download': "Unduh sebagai berkas instansi (CSV)",
+  'agencies.zone': "Zona waktu",
+  'agencies.default_zone': "Tanpa zona ({zone})",
+  'agencies.code': "Kode",
+  'agencies.name': "Nama",
+  'agencies.units': "Unit",
 } as const;
 
 export type MessageKey = keyof typeof id;
