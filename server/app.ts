@@ -21,6 +21,7 @@ import { sendingHeld, sendingHeldKey, sendingZones } from './invitations/sending
 import { agencyPages } from './agencies/pages.js';
 import { agencyTimeZones } from './agencies/store.js';
 import { followUpPages } from './followUp/pages.js';
+import { publicationPages } from './results/publicPages.js';
 import { errorHandler, requestLogger } from './platform/http.js';
 import { securityHeaderList, securityHeaders } from './platform/securityHeaders.js';
 import { formatCount, translator } from './platform/i18n.js';
@@ -121,6 +122,7 @@ export function createApp(dependencies: AppDependencies): Express {
   const reader = dependencies.reader ?? connectionReader(db);
   app.use(agencyPages(db, clock, { timeZone: config.TIMEZONE }));
   app.use(followUpPages(db, clock, { timeZone: config.TIMEZONE }));
+  app.use(publicationPages(db, clock, { timeZone: config.TIMEZONE }, reader));
   app.use(resultsPages(db, clock, { minCell: config.PRIVACY_MIN_CELL, timeZone: config.TIMEZONE }, reader));
   app.use(
     monitoringPages(db, clock, composeSettings, reader, {

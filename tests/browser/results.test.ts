@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitQuestionnaire } from '../../server/answering/service.js';
 import { addStaff } from '../../server/staff/service.js';
+import { changeSurveyStatus } from '../../server/surveys/service.js';
 import { completeInternalAnswers, createWorld, type World, serveWorld } from '../helpers.js';
 import { chromiumAvailable, launchChromium, openSignedIn, phoneContext, seriousAxeViolations } from './chromium.js';
 
@@ -93,5 +94,32 @@ describe.skipIf(!chromiumAvailable)('results pages in Chromium', () => {
     expect(await page.getByRole('row', { name: /Umumkan standar biaya/ }).count()).toBe(0);
     expect(audited).toEqual({ form: [], agency: [], list: [], confirmation: [] });
     await context.close();
+  });
+
+  it('publishes the closed round after its confirmation; the public page reads on a phone, axe clean', async () => {
+    changeSurveyStatus(world.db, world.clock, 'SPI-TEST', 'closed');
+    const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, bypassCSP: true });
+    context.setDefaultTimeout(8_000);
+    const page = await context.newPage();
+    await openSignedIn(page, `${baseUrl}/staff/results/SPI-TEST`, /\/staff\/results\/SPI-TEST$/);
+    await page.getByRole('link', { name: 'Publikasi hasil' }).click();
+    const audited: Record<string, unknown> = { confirmation: await seriousAxeViolations(page) };
+    await page.getByRole('button', { name: 'Terbitkan di /hasil/SPI-TEST' }).click();
+    await page.getByRole('link', { name: 'Lihat halaman publik' }).click();
+    await page.waitForURL(/\/hasil\/SPI-TEST$/);
+    await context.close();
+
+    const phone = await phoneContext(browser);
+    const publicPage = await phone.newPage();
+    await publicPage.goto(`${baseUrl}/hasil/SPI-TEST`);
+    expect(await publicPage.getByRole('columnheader', { name: 'Peringkat' }).count()).toBe(1);
+    expect(await publicPage.getByRole('row', { name: /Provinsi A/ }).count()).toBe(1);
+    audited.public = await seriousAxeViolations(publicPage);
+    // nothing spills sideways on a 360-pixel screen but the table, which scrolls in its own frame
+    expect(await publicPage.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await publicPage.goto(`${baseUrl}/hasil`);
+    audited.index = await seriousAxeViolations(publicPage);
+    expect(audited).toEqual({ confirmation: [], public: [], index: [] });
+    await phone.close();
   });
 });
