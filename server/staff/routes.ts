@@ -1,3 +1,4 @@
+import { findPublication } from '../results/publication.js';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -80,6 +81,7 @@ export function staffRoutes(db: Db, clock: Clock, secureCookies: boolean, authen
       status: survey.status,
       period: `${survey.opensOn} – ${survey.closesOn}`,
       resultsVisible: canSeeResults(staff, survey.status),
+      published: survey.status === 'closed' && findPublication(db, survey.id) !== undefined,
     }));
     response.render('staff/home', { t, language, staff, surveys });
   });

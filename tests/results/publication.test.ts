@@ -66,7 +66,11 @@ describe('publishing results', () => {
     await request(world.app).get('/hasil/SPI-TEST').expect(404);
     expect((await request(world.app).get('/hasil').expect(200)).text).toContain('Belum ada hasil yang diterbitkan.');
 
+    expect((await admin.agent.get('/staff').expect(200)).text).not.toContain('href="/hasil/SPI-TEST"');
     await admin.agent.post('/staff/results/SPI-TEST/publish').type('form').send({ _csrf: admin.csrf }).expect(303).expect('Location', '/staff/results/SPI-TEST/publish');
+    // the staff home and the public home lead to it
+    expect((await admin.agent.get('/staff').expect(200)).text).toContain('href="/hasil/SPI-TEST"');
+    expect((await request(world.app).get('/').expect(200)).text).toContain('href="/hasil"');
     expect((await admin.agent.get('/staff/results/SPI-TEST/publish').expect(200)).text).toContain('Hasil diterbitkan pada');
     expect(world.db.prepare(`SELECT action FROM audit_log WHERE action LIKE 'results.%publish%'`).pluck().all()).toEqual(['results.published']);
   });

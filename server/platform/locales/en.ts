@@ -511,4 +511,6 @@ export const en: Record<MessageKey, string> = {
   'public.method_intro': "The index (0–100; the higher, the lower the corruption risk) combines the assessments of several groups of respondents, each with its weight:",
   'public.method_group': "{group}: weight {weight}%, at least {min} responses",
   'public.method_rest': "Each group's score is the mean of its dimension scores. An agency has an index when every weighted group has enough responses. Responses that are too fast or uniform are reviewed and may be excluded, and the index may be lowered by corrections for findings such as corruption cases. Answers are never linked to a respondent's identity.",
+  'home.results_link': "Published results",
+  'staff.public_page': "public page",
 };

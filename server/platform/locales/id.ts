@@ -510,6 +510,8 @@ export const id = {
   'public.method_intro': "Indeks (0–100; makin tinggi, makin kecil risiko korupsi) menggabungkan penilaian beberapa kelompok responden, masing-masing dengan bobotnya:",
   'public.method_group': "{group}: bobot {weight}%, sedikitnya {min} respons",
   'public.method_rest': "Skor tiap kelompok adalah rata-rata skor dimensinya. Instansi mendapat indeks bila setiap kelompok berbobot memiliki cukup respons. Respons yang terlalu cepat atau seragam ditinjau dan dapat dikecualikan, dan indeks dapat dikurangi koreksi atas temuan seperti kasus korupsi. Jawaban tidak pernah dikaitkan dengan identitas responden.",
+  'home.results_link': "Hasil yang telah diterbitkan",
+  'staff.public_page': "halaman publik",
 } as const;
 
 export type MessageKey = keyof typeof id;
