@@ -23,6 +23,7 @@ import { addDays, dayIn, systemClock } from '../server/platform/clock.js';
 import { openDatabase, type Db } from '../server/platform/db.js';
 import { createLogger } from '../server/platform/logger.js';
 import { importRespondents } from '../server/respondents/service.js';
+import { publishResults } from '../server/results/publication.js';
 import { computeResults } from '../server/results/service.js';
 import { dimensionScoresOf } from '../server/scoring/index.js';
 import { addStaff } from '../server/staff/service.js';
@@ -312,7 +313,28 @@ async function nationalResults(): Promise<void> {
   const together = await runLoad(viewers, viewers, async (_index, record) => void (await timed(record, server.baseUrl + '/staff/results/BENCH-P2', { headers: { cookie } })));
   figures.push(report({ id: 'P2', name: `${viewers} results overviews asked at once after a write, the slowest`, value: together.latenciesMs.at(-1)!, unit: 'ms', target: 'errors 0', met: together.errors === 0 }));
   await server.stop();
+  await publicRankingPage(databasePath);
   started = Date.now();
+}
+
+/** P2, the round closed and published: the public ranking page everyone may open (no session),
+ * served from the stored document (results/publication.ts). */
+async function publicRankingPage(databasePath: string): Promise<void> {
+  const db = openDatabase(databasePath);
+  const survey = changeSurveyStatus(db, systemClock, 'BENCH-P2', 'closed');
+  publishResults(db, systemClock, survey, 'bench@example.id', computeResults(db, systemClock, survey.code));
+  const storedKb = (db.prepare(`SELECT length(document_json) FROM published_results`).pluck().get() as number) / 1024;
+  db.close();
+  const server = await startProductionServer(databasePath, work, SECRET);
+  let htmlBytes = 0;
+  // the first request parses the stored document; the p50 is what the public then gets
+  const load = await runLoad(1, smoke ? 3 : 20, async (_index, record) => {
+    htmlBytes = (await timed(record, `${server.baseUrl}/hasil/BENCH-P2`)).bodyBytes;
+  });
+  figures.push(report({ id: 'P2', name: `public ranking page of the published round, p50 of ${load.requests}`, value: percentile(load.latenciesMs, 50), unit: 'ms', target: 'errors 0', met: load.errors === 0 }));
+  figures.push(report({ id: 'P2', name: 'public ranking page, the slowest (the first parses the stored document)', value: load.latenciesMs.reduce((a, b) => Math.max(a, b), 0), unit: 'ms' }));
+  figures.push(report({ id: 'P2', name: `public ranking page, HTML (the stored document: ${storedKb.toFixed(0)} KB)`, value: htmlBytes / 1024, unit: 'KB' }));
+  await server.stop();
 }
 
 /** Runs `work` and measures how long it took and how long the event loop (a server's respondents)

@@ -28,6 +28,17 @@ export function formatNumber(value: number | null | undefined, language: string)
   return numberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
 }
 
+/** How many agencies fall in each category, as the overview and the public page draw it. */
+export function categoryDistributionChart(categories: { title: string; count: number }[], t: Translate): string {
+  return barChart({
+    title: t('results.category_distribution'),
+    description: t('results.category_distribution_desc'),
+    bars: categories.map((category) => ({ label: category.title, value: category.count })),
+    max: Math.max(1, ...categories.map((category) => category.count)),
+    format: (value) => String(value),
+  });
+}
+
 const rankingFilters = z.object({
   kind: z.string().max(20).optional().catch(undefined),
   parent: z.string().max(40).optional().catch(undefined),
@@ -96,13 +107,7 @@ export function resultsPages(db: Db, clock: Clock, settings: { minCell: number; 
       categories,
       insufficient: document.agencies.length - document.overall.agencies,
       target: survey.definition.target ?? null,
-      categoryChart: barChart({
-        title: t('results.category_distribution'),
-        description: t('results.category_distribution_desc'),
-        bars: categories.map((category) => ({ label: category.title, value: category.count })),
-        max: Math.max(1, ...categories.map((category) => category.count)),
-        format: (value) => String(value),
-      }),
+      categoryChart: categoryDistributionChart(categories, t),
       rankingChart: barChart({
         title: t('results.ranking'),
         description: `${t('results.index')} (0–100)` + (survey.definition.target !== undefined ? `; ${t('results.target')} ${locals.fmt(survey.definition.target)}` : ''),

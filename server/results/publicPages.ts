@@ -12,8 +12,7 @@ import { appendAudit } from '../staff/store.js';
 import { localize } from '../surveys/localize.js';
 import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
-import { barChart } from './charts.js';
-import { formatNumber } from './pages.js';
+import { categoryDistributionChart, formatNumber } from './pages.js';
 import { findPublication, publishedDocument, publishedRounds, publishResults, requirePublishable, withdrawPublication } from './publication.js';
 import { publicRanking } from './ranking.js';
 import { cachedResults } from './service.js';
@@ -145,13 +144,7 @@ export function publicationPages(db: Db, clock: Clock, settings: { timeZone: str
       target: survey.definition.target ?? null,
       categories,
       categoryTitle: (code: string | null) => (code ? (categories.find((category) => category.code === code)?.title ?? code) : ''),
-      categoryChart: barChart({
-        title: t('results.category_distribution'),
-        description: t('results.category_distribution_desc'),
-        bars: categories.map((category) => ({ label: category.title, value: category.count })),
-        max: Math.max(1, ...categories.map((category) => category.count)),
-        format: (value) => String(value),
-      }),
+      categoryChart: categoryDistributionChart(categories, t),
       groups: Object.entries(survey.definition.groups).map(([code, group]) => ({ title: localize(group.title, language) || code, weight: group.weight, minResponses: group.minResponses })),
       earlierTitle: earlierRound ? localize(earlierRound.definition.title, language) : null,
       insufficient: document.agencies.length - document.overall.agencies,
