@@ -104,7 +104,7 @@ export function publicationPages(db: Db, clock: Clock, settings: { timeZone: str
   });
 
   /** A published round's document and ranking, or 404 as for a survey that does not exist. */
-  async function publishedRound(request: Request) {
+  function publishedRound(request: Request) {
     const code = String(request.params.survey);
     const rounds = publishedRounds(db);
     const position = rounds.findIndex((round) => round.survey.code === code);
@@ -119,8 +119,8 @@ export function publicationPages(db: Db, clock: Clock, settings: { timeZone: str
     return { survey, publication, document, ranking, earlierRound: earlierRound?.survey };
   }
 
-  router.get('/hasil/:survey', async (request: Request, response: Response) => {
-    const { survey, publication, document, ranking, earlierRound } = await publishedRound(request);
+  router.get('/hasil/:survey', (request: Request, response: Response) => {
+    const { survey, publication, document, ranking, earlierRound } = publishedRound(request);
     const language = publicLanguage(request);
     const t = translator(language);
     const fmt = (value: number | null | undefined) => formatNumber(value, language);
@@ -158,8 +158,8 @@ export function publicationPages(db: Db, clock: Clock, settings: { timeZone: str
     });
   });
 
-  router.get('/hasil/:survey/peringkat.csv', async (request: Request, response: Response) => {
-    const { survey, ranking } = await publishedRound(request);
+  router.get('/hasil/:survey/peringkat.csv', (request: Request, response: Response) => {
+    const { survey, ranking } = publishedRound(request);
     const language = publicLanguage(request);
     const categoryTitle = new Map(survey.definition.categories.map((category) => [category.code, localize(category.title, language)]));
     response.set('Content-Disposition', `attachment; filename="hasil-${survey.code}.csv"`);
