@@ -80,13 +80,20 @@ export interface RegistryFilter {
   zone?: string | 'default';
 }
 
+/** Agencies (aliased `alias` in the query) whose name or code holds what was typed in a search
+ * box. instr, not LIKE: a % or _ typed in the box is a character, not a wildcard. */
+export function agencySearchCondition(alias: string, search: string): { condition: string; parameters: string[] } {
+  const typed = search.toLowerCase();
+  return { condition: `(instr(lower(${alias}.name), ?) > 0 OR instr(lower(${alias}.code), ?) > 0)`, parameters: [typed, typed] };
+}
+
 function registryWhere(filter: RegistryFilter): { where: string; parameters: string[] } {
   const conditions: string[] = [];
   const parameters: string[] = [];
   if (filter.search) {
-    // instr, not LIKE: a % or _ typed in the box is a character, not a wildcard
-    conditions.push('(instr(lower(a.name), ?) > 0 OR instr(lower(a.code), ?) > 0)');
-    parameters.push(filter.search.toLowerCase(), filter.search.toLowerCase());
+    const search = agencySearchCondition('a', filter.search);
+    conditions.push(search.condition);
+    parameters.push(...search.parameters);
   }
   if (filter.zone === 'default') conditions.push('a.time_zone IS NULL');
   else if (filter.zone) {

@@ -1,3 +1,4 @@
+import { agencySearchCondition } from '../agencies/store.js';
 import { statement, type Db } from '../platform/db.js';
 import type { ActionFields, ActionStatus } from './actions.js';
 
@@ -66,9 +67,9 @@ function filterClause(surveyId: number, filter: ActionFilter, today: string): { 
     parameters.push(filter.status);
   }
   if (filter.search) {
-    // instr, not LIKE: a % or _ typed in the box is a character, not a wildcard
-    conditions.push('(instr(lower(a.name), ?) > 0 OR instr(lower(a.code), ?) > 0)');
-    parameters.push(filter.search.toLowerCase(), filter.search.toLowerCase());
+    const search = agencySearchCondition('a', filter.search);
+    conditions.push(search.condition);
+    parameters.push(...search.parameters);
   }
   return { where: conditions.join(' AND '), parameters };
 }
