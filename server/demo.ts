@@ -2,17 +2,20 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { importAgencies } from './agencies/service.js';
 import { findAgencyByCode } from './agencies/store.js';
-import { addAction } from './followUp/service.js';
+import { addAction, type ActionForm } from './followUp/service.js';
 import { exportLinks } from './invitations/service.js';
 import { addDays, dayIn, type Clock } from './platform/clock.js';
 import type { Db } from './platform/db.js';
 import { seedsDir } from './platform/paths.js';
+import { publishResults } from './results/publication.js';
+import { computeResults } from './results/service.js';
 import { addStaff } from './staff/service.js';
+import { appendAudit } from './staff/store.js';
 import { importRespondents } from './respondents/service.js';
 import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText, requireSurvey } from './surveys/service.js';
 import { openQuestionnaire, submitQuestionnaire } from './answering/service.js';
 import { questionnaireItems, visibleItemCodes, type Answers } from './answering/rules.js';
-import type { Questionnaire } from './surveys/schema.js';
+import type { LocalizedText, Questionnaire, SurveyDefinition } from './surveys/schema.js';
 
 export function databaseIsEmpty(db: Db): boolean {
   return (db.prepare('SELECT COUNT(*) FROM surveys').pluck().get() as number) === 0;
@@ -27,20 +30,33 @@ export const DEMO_ACCOUNTS = [
 
 export interface DemoSummary {
   surveyCode: string;
+  /** The closed round a year earlier, with its results published. */
+  earlierSurveyCode: string;
   respondents: number;
   sampleLinks: { agency: string; group: string; name: string; link: string }[];
 }
 
+const DAY_MS = 86_400_000;
+
+/** How well each demo agency answers (0..1), this round and the one a year earlier: Kota Kupang
+ * improved after its follow-up actions, Kabupaten Sikka slipped. */
+const CURRENT_TILTS: Record<string, number> = { 'PROV-NTT': 0.8, 'KOTA-KUPANG': 0.55, 'KAB-SIKKA': 0.35, 'KEM-DEMO': 0.9 };
+const EARLIER_TILTS: Record<string, number> = { 'PROV-NTT': 0.7, 'KOTA-KUPANG': 0.3, 'KAB-SIKKA': 0.45, 'KEM-DEMO': 0.85 };
+
 /** Loads the demo survey (open from a week ago for 60 days, whatever today is), the demo
- * agencies with their units, and the demo respondents. */
+ * agencies with their units, and the demo respondents; and the same survey a year earlier, closed
+ * with its results published, so that trends, changes since the previous round, the previous
+ * round's follow-up actions and the public results pages have something to show. */
 export async function loadDemo(db: Db, clock: Clock, secretKey: Buffer, publicUrl: string, timeZone: string): Promise<DemoSummary> {
   const definition = parseDefinitionText(readFileSync(path.join(seedsDir, 'demo-survey.json'), 'utf8'));
   const today = dayIn(clock.now(), timeZone);
-  const { survey } = loadSurveyDefinition(db, clock, { ...definition, opens: addDays(today, -7), closes: addDays(today, 60) });
-  changeSurveyStatus(db, clock, survey.code, 'open');
   await importAgencies(db, clock, readFileSync(path.join(seedsDir, 'demo-agencies.csv')));
+  const earlierSurveyCode = await loadEarlierRound(db, clock, secretKey, publicUrl, timeZone, definition);
+
+  const { survey } = loadSurveyDefinition(db, clock, { ...definition, title: titleOfYear(definition.title, today.slice(0, 4)), opens: addDays(today, -7), closes: addDays(today, 60) });
+  changeSurveyStatus(db, clock, survey.code, 'open');
   const report = await importRespondents(db, clock, secretKey, survey.code, readFileSync(path.join(seedsDir, 'demo-respondents.csv')));
-  const answered = answerSomeDemoInvitations(db, clock, secretKey, publicUrl, survey.code, timeZone);
+  const answered = answerSomeDemoInvitations(db, clock, secretKey, publicUrl, survey.code, timeZone, CURRENT_TILTS, 2026);
   const sampleLinks: DemoSummary['sampleLinks'] = [];
   const seenGroups = new Set<string>();
   for (const row of exportLinks(db, secretKey, publicUrl, survey.code, {})) {
@@ -50,7 +66,48 @@ export async function loadDemo(db: Db, clock: Clock, secretKey: Buffer, publicUr
   }
   for (const account of DEMO_ACCOUNTS) await addStaff(db, clock, { ...account }, 'demo');
   addDemoFollowUp(db, clock, survey.code, today);
-  return { surveyCode: survey.code, respondents: report.stored, sampleLinks };
+  return { surveyCode: survey.code, earlierSurveyCode, respondents: report.stored, sampleLinks };
+}
+
+/** "Survei Penilaian Integritas (demo)" → "Survei Penilaian Integritas 2026 (demo)", in each language. */
+function titleOfYear(title: LocalizedText, year: string): LocalizedText {
+  const withYear = (text: string) => text.replace(/( \(demo\))?$/, (demo) => ` ${year}${demo}`);
+  if (typeof title === 'string') return withYear(title);
+  return Object.fromEntries(Object.entries(title).map(([language, text]) => [language, withYear(text)])) as LocalizedText;
+}
+
+/** The same survey run a year earlier: answered then, closed two months later, its results
+ * published two weeks after closing, and Kota Kupang's follow-up actions planned the day after.
+ * Every step runs on a clock set to its own moment, so the dates read as they would have. */
+async function loadEarlierRound(db: Db, clock: Clock, secretKey: Buffer, publicUrl: string, timeZone: string, definition: SurveyDefinition): Promise<string> {
+  const at = (daysAgo: number): Clock => ({ now: () => new Date(clock.now().getTime() - daysAgo * DAY_MS) });
+  const answeredClock = at(365);
+  const answeredDay = dayIn(answeredClock.now(), timeZone);
+  const year = answeredDay.slice(0, 4);
+  const code = `${definition.code}-${year}`;
+  loadSurveyDefinition(db, answeredClock, { ...definition, code, title: titleOfYear(definition.title, year), opens: addDays(answeredDay, -7), closes: addDays(answeredDay, 60) });
+  changeSurveyStatus(db, answeredClock, code, 'open');
+  await importRespondents(db, answeredClock, secretKey, code, readFileSync(path.join(seedsDir, 'demo-respondents.csv')));
+  answerSomeDemoInvitations(db, answeredClock, secretKey, publicUrl, code, timeZone, EARLIER_TILTS, 2025);
+
+  const closedClock = at(365 - 61);
+  changeSurveyStatus(db, closedClock, code, 'closed');
+  const publishedClock = at(365 - 75);
+  const admin = DEMO_ACCOUNTS[0].email;
+  const publication = publishResults(db, publishedClock, requireSurvey(db, code), admin, computeResults(db, publishedClock, code));
+  appendAudit(db, { at: publication.publishedAt, actor: admin, action: 'results.published', detail: { survey: code, publishedAt: publication.publishedAt, demo: true } });
+
+  const plannedClock = at(365 - 76);
+  const survey = requireSurvey(db, code);
+  const kupang = findAgencyByCode(db, 'KOTA-KUPANG')!;
+  const plannedDay = dayIn(plannedClock.now(), timeZone);
+  const earlierActions: ActionForm[] = [
+    { title: 'Pasang daftar biaya layanan di setiap loket dan di situs web', dimension: 'transparency', owner: 'Dinas Penanaman Modal dan PTSP', dueOn: addDays(plannedDay, 120), status: 'done', progress: 'Daftar biaya terpasang di 12 loket dan di situs web.' },
+    { title: 'Wajibkan pernyataan bebas konflik kepentingan bagi panitia pengadaan', dimension: 'procurement', owner: 'Bagian Pengadaan Barang dan Jasa', dueOn: addDays(plannedDay, 90), status: 'done', progress: 'Berlaku sejak triwulan ketiga.' },
+    { title: 'Buka kanal pengaduan gratifikasi lewat WhatsApp', dimension: '', owner: 'Inspektorat Daerah', dueOn: addDays(plannedDay, 180), status: 'dropped', progress: 'Digabung dengan kanal pengaduan provinsi.' },
+  ];
+  for (const form of earlierActions) addAction(db, plannedClock, survey, kupang.id, form, admin);
+  return code;
 }
 
 /** Two follow-up actions for Kota Kupang, one of them overdue, so that its results page shows what
@@ -100,10 +157,18 @@ export function demoAnswers(questionnaire: Questionnaire, random: () => number, 
 
 /** About two thirds of the demo respondents have answered (one agency too few), so the
  * monitoring and results pages have something to show. Returns the links now used. */
-function answerSomeDemoInvitations(db: Db, clock: Clock, secretKey: Buffer, publicUrl: string, surveyCode: string, timeZone: string): Set<string> {
-  const random = seededRandom(2026);
+function answerSomeDemoInvitations(
+  db: Db,
+  clock: Clock,
+  secretKey: Buffer,
+  publicUrl: string,
+  surveyCode: string,
+  timeZone: string,
+  tiltByAgency: Record<string, number>,
+  seed: number,
+): Set<string> {
+  const random = seededRandom(seed);
   const survey = requireSurvey(db, surveyCode);
-  const tiltByAgency: Record<string, number> = { 'PROV-NTT': 0.8, 'KOTA-KUPANG': 0.55, 'KAB-SIKKA': 0.35, 'KEM-DEMO': 0.9 };
   const used = new Set<string>();
   const perAgencyGroup = new Map<string, number>();
   // read all links first: the statement cannot stay open while submissions write

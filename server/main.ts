@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     logger.info({ survey: demo.surveyCode, respondents: demo.respondents }, 'demo data loaded');
     const lines = demo.sampleLinks.map((sample) => `  ${sample.group.padEnd(9)} ${sample.agency.padEnd(12)} ${sample.name.padEnd(22)} ${sample.link}`);
     console.log(`\nDemo survey ${demo.surveyCode} is open. A few respondent links:\n${lines.join('\n')}\nAll links: npm run cli -- links export --survey ${demo.surveyCode}\n`);
+    console.log(`The same survey a year earlier, ${demo.earlierSurveyCode}, is closed and its results are public: ${config.PUBLIC_URL}/hasil/${demo.earlierSurveyCode}\n`);
     console.log(`Staff pages: ${config.PUBLIC_URL}/staff (demo accounts)\n${DEMO_ACCOUNTS.map((account) => `  ${account.role.padEnd(13)} ${account.email.padEnd(30)} ${account.password}`).join('\n')}\n`);
   }
 

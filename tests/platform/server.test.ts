@@ -32,6 +32,11 @@ describe('the server process', () => {
       const demoLink = /(http:\/\/localhost:\d+\/r\/[A-Za-z0-9_-]{24})/.exec(output)![1]!;
       const page = await fetch(`http://127.0.0.1:${port}${new URL(demoLink).pathname}`);
       expect(page.status).toBe(200);
+      // the earlier round's public results, at the address printed
+      const publicLink = /results are public: (http:\/\/localhost:\d+\/hasil\/SPI-DEMO-\d{4})\n/.exec(output)![1]!;
+      const published = await fetch(`http://127.0.0.1:${port}${new URL(publicLink).pathname}`);
+      expect(published.status).toBe(200);
+      expect(await published.text()).toContain('Kota Kupang');
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -47,7 +52,7 @@ describe('the server process', () => {
           { code: 'KOTA-KUPANG', zone: 'Asia/Makassar' },
           { code: 'PROV-NTT', zone: 'Asia/Makassar' },
         ]);
-        expect(demo.prepare(`SELECT a.code, f.status, f.due_on < date('now') AS late FROM follow_up_actions f JOIN agencies a ON a.id = f.agency_id ORDER BY f.id`).all()).toEqual([
+        expect(demo.prepare(`SELECT a.code, f.status, f.due_on < date('now') AS late FROM follow_up_actions f JOIN agencies a ON a.id = f.agency_id JOIN surveys s ON s.id = f.survey_id WHERE s.code = 'SPI-DEMO' ORDER BY f.id`).all()).toEqual([
           { code: 'KOTA-KUPANG', status: 'planned', late: 0 },
           { code: 'KOTA-KUPANG', status: 'in_progress', late: 1 },
         ]);
