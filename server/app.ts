@@ -101,7 +101,13 @@ export function createApp(dependencies: AppDependencies): Express {
   };
   app.use(staffSession(db, clock));
   // the pages that queue messages or count them say so while the sending hours are closed
+  // staff and the public read aggregates, so their footer says that instead of addressing a respondent
+  app.use('/hasil', (_request, response, next) => {
+    response.locals.footerKey = 'app.footer_public';
+    next();
+  });
   app.use('/staff', (_request, response, next) => {
+    response.locals.footerKey = 'app.footer_staff';
     if (config.SENDING_HOURS) response.locals.sendingHeld = sendingHeld(clock.now(), sendingZones(agencyTimeZones(db), config.TIMEZONE), config.TIMEZONE, config.SENDING_HOURS);
     next();
   });

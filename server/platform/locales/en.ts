@@ -4,6 +4,8 @@ export const en: Record<MessageKey, string> = {
   'app.name': 'Integritas',
   'app.tagline': 'Integrity Assessment Survey',
   'app.footer': 'Your answers are confidential and are never linked to your identity.',
+  'app.footer_staff': "Integritas shows respondents' answers only in aggregate; no page links an answer to the person who gave it.",
+  'app.footer_public': "Each index is computed from confidential answers; no answer is ever linked to the identity of the person who gave it.",
   'lang.label': 'Language',
   'lang.id': 'Bahasa Indonesia',
   'lang.en': 'English',

@@ -3,6 +3,8 @@ export const id = {
   'app.name': 'Integritas',
   'app.tagline': 'Survei Penilaian Integritas',
   'app.footer': 'Jawaban Anda dirahasiakan dan tidak pernah dikaitkan dengan identitas Anda.',
+  'app.footer_staff': "Integritas menampilkan jawaban responden hanya sebagai agregat; tidak ada halaman yang mengaitkan jawaban dengan orang yang memberikannya.",
+  'app.footer_public': "Setiap indeks dihitung dari jawaban yang dirahasiakan; tidak ada jawaban yang dikaitkan dengan identitas orang yang memberikannya.",
   'lang.label': 'Bahasa',
   'lang.id': 'Bahasa Indonesia',
   'lang.en': 'English',
