@@ -7,7 +7,7 @@ import { agencyTimeZones } from './agencies/store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDispatcher, whatsappConfigured } from './invitations/delivery.js';
 import { applyReminderSchedules, invitationStatus, queueInvitations, queueReminders, scheduledReminders } from './invitations/sending.js';
-import { describeSendingHeld, drainMinutes, sendingFinish, sendingHeld, sendingZones } from './invitations/sendingHours.js';
+import { describeSendingHeld, drainMinutes, sendingFinish, sendingHeld, sendingZones, zoneShares } from './invitations/sendingHours.js';
 import { exportLinks } from './invitations/service.js';
 import { reinstateRespondent, respondentByContact, withdrawRespondent } from './invitations/withdrawal.js';
 import { formatMinutes, translator } from './platform/i18n.js';
@@ -165,8 +165,8 @@ async function runCommand(context: CliContext, command: string, positionals: str
       if (result.queued.email + result.queued.whatsapp > 0) {
         const minutes = drainMinutes(result.queued, { email: config.EMAIL_RATE_PER_SEC, whatsapp: config.WHATSAPP_RATE_PER_SEC });
         io.stdout(`At the configured rates (${config.EMAIL_RATE_PER_SEC} email and ${config.WHATSAPP_RATE_PER_SEC} WhatsApp per second) they leave in ${formatMinutes(minutes, translator('en'))}, after the messages already queued.\n`);
-        const finish = sendingFinish(clock.now(), minutes, config.TIMEZONE, config.SENDING_HOURS);
-        if (finish) io.stdout(`Within the sending hours (${finish.hours}, ${config.TIMEZONE}) they are done around ${finish.day} ${finish.time} at the earliest.\n`);
+        const finish = sendingFinish(clock.now(), minutes, config.TIMEZONE, config.SENDING_HOURS, zoneShares(result.queuedByZone, config.TIMEZONE));
+        if (finish) io.stdout(`Within the sending hours (${finish.hours}, each agency's local time) they are done around ${finish.day} ${finish.time} (${config.TIMEZONE}) at the earliest.\n`);
         noteSendingHeld();
       }
       return;

@@ -47,6 +47,12 @@ export function agencyTimeZones(db: Db): (string | null)[] {
   return statement(db, 'SELECT DISTINCT time_zone FROM agencies').pluck().all() as (string | null)[];
 }
 
+/** Each agency's time zone by its code (null: none, the default zone). */
+export function agencyZonesByCode(db: Db): Map<string, string | null> {
+  const rows = statement(db, 'SELECT code, time_zone AS timeZone FROM agencies').all() as { code: string; timeZone: string | null }[];
+  return new Map(rows.map((row) => [row.code, row.timeZone]));
+}
+
 export function setAgencyParent(db: Db, id: number, parentId: number | null): void {
   statement(db, 'UPDATE agencies SET parent_id = ? WHERE id = ?').run(parentId, id);
 }

@@ -23,6 +23,8 @@ export interface PlannedMessage {
 
 export interface QueueInvitationsResult {
   queued: { email: number; whatsapp: number };
+  /** the queued messages by their agency's time zone (null: none, the default zone), for when they are sent */
+  queuedByZone: Map<string | null, number>;
   alreadyInvited: number;
   skipped: { noContactForChannel: number; optedOut: number; completed: number };
 }
@@ -33,6 +35,7 @@ interface Candidate {
   phone: string | null;
   status: string;
   optedOutAt: string | null;
+  timeZone: string | null;
   invited: number;
 }
 
@@ -40,7 +43,7 @@ interface Candidate {
 function candidates(db: Db, surveyId: number, filter: SendFilter, fromId: number, toId: number): Candidate[] {
   return statement(
     db,
-    `SELECT i.id AS invitationId, r.email, r.phone, i.status, i.opted_out_at AS optedOutAt,
+    `SELECT i.id AS invitationId, r.email, r.phone, i.status, i.opted_out_at AS optedOutAt, a.time_zone AS timeZone,
             EXISTS (SELECT 1 FROM messages m WHERE m.invitation_id = i.id AND m.kind = 'invitation') AS invited
        FROM invitations i
        JOIN respondents r ON r.id = i.respondent_id
@@ -102,7 +105,7 @@ export function automaticChannel(contact: { email: string | null; phone: string 
  * process stop half-way, running it again queues the rest (and never a second invitation). */
 export async function queueInvitations(db: Db, clock: Clock, filter: SendFilter & { channel?: Channel; dryRun?: boolean }, whatsappConfigured: boolean): Promise<QueueInvitationsResult & { first?: PlannedMessage }> {
   const survey = requireOpenForSending(db, filter.surveyCode);
-  const result: QueueInvitationsResult = { queued: { email: 0, whatsapp: 0 }, alreadyInvited: 0, skipped: { noContactForChannel: 0, optedOut: 0, completed: 0 } };
+  const result: QueueInvitationsResult = { queued: { email: 0, whatsapp: 0 }, queuedByZone: new Map(), alreadyInvited: 0, skipped: { noContactForChannel: 0, optedOut: 0, completed: 0 } };
   const now = clock.now();
   let first: PlannedMessage | undefined;
   await inBatches(db, survey.id, filter.agencyCode, (fromId, toId) => {
@@ -120,6 +123,7 @@ export async function queueInvitations(db: Db, clock: Clock, filter: SendFilter 
         // a dry run counts what would be queued (for the confirmation step) and writes nothing
         else if (filter.dryRun || queueMessage(db, { invitationId: candidate.invitationId, channel, kind: 'invitation' }, now.getTime(), now.toISOString())) {
           result.queued[channel]++;
+          result.queuedByZone.set(candidate.timeZone, (result.queuedByZone.get(candidate.timeZone) ?? 0) + 1);
           first ??= { invitationId: candidate.invitationId, channel };
         }
       }

@@ -164,11 +164,71 @@ export function sendingDoneAt(start: Date, minutes: number, timeZone: string, ho
   return at;
 }
 
-/** For pages and the CLI: with sending hours, the hours and the local day and time when `minutes`
- * of sending from `start` are done (sendingDoneAt); without, undefined. */
-export function sendingFinish(start: Date, minutes: number, timeZone: string, hours: SendingHours | undefined): { hours: string; day: string; time: string } | undefined {
+/** The first instant after `instant`, open in `timeZone`, at which the hours close there. */
+function closingAfter(instant: Date, timeZone: string, hours: SendingHours): number {
+  return instant.getTime() + (hours.toMinute - minuteOfDayIn(instant, timeZone)) * 60_000 - (instant.getTime() % 60_000);
+}
+
+/** When sending that starts at `start` is done if each zone's messages leave only within that
+ * zone's own hours: `minutesByZone` is each zone's part of the drain (drainMinutes) at the full
+ * configured rates. Zones open at the same time share the rates in proportion to what each has
+ * left, as the dispatcher takes messages in queue order whatever their zone; so they drain together,
+ * and what a zone has left at its closing waits for its next opening while the others go on. With
+ * one zone this is sendingDoneAt. Only the zones messages go to belong in `minutesByZone` (zoneShares). */
+export function sendingDoneInZones(start: Date, minutesByZone: ReadonlyMap<string, number>, hours: SendingHours | undefined): Date {
+  // a zone given with no work still waits for its opening, as sendingDoneAt does with 0 minutes
+  const left = new Map([...minutesByZone].map(([zone, minutes]) => [zone, Math.max(0, minutes) * 60_000]));
+  let at = start.getTime();
+  if (!hours) return new Date(at + [...left.values()].reduce((sum, work) => sum + work, 0));
+  // each turn ends at an opening or a closing somewhere, a few per zone and day; a year is far beyond any round
+  for (let turn = 0; left.size > 0 && turn < 366 * 4 * left.size; turn++) {
+    const instant = new Date(at);
+    const open: string[] = [];
+    let openWork = 0;
+    let nextChange = Infinity;
+    for (const [zone, work] of left) {
+      const window = sendingWindow(instant, zone, hours);
+      if (window.open) {
+        open.push(zone);
+        openWork += work;
+        nextChange = Math.min(nextChange, closingAfter(instant, zone, hours));
+      } else nextChange = Math.min(nextChange, window.opensAt.getTime());
+    }
+    if (open.length > 0 && openWork <= nextChange - at) {
+      at += openWork;
+      for (const zone of open) left.delete(zone);
+      continue;
+    }
+    const share = openWork > 0 ? (nextChange - at) / openWork : 0;
+    for (const zone of open) left.set(zone, left.get(zone)! * (1 - share));
+    at = nextChange;
+  }
+  return new Date(at);
+}
+
+/** Each zone's share (0..1) of the messages to send, from message counts by agency zone (null: the
+ * default zone); undefined when there is nothing to share. */
+export function zoneShares(countsByZone: Iterable<readonly [string | null, number]>, defaultZone: string): Map<string, number> | undefined {
+  const counts = new Map<string, number>();
+  for (const [zone, count] of countsByZone) if (count > 0) counts.set(zone ?? defaultZone, (counts.get(zone ?? defaultZone) ?? 0) + count);
+  const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
+  if (total === 0) return undefined;
+  return new Map([...counts].map(([zone, count]) => [zone, count / total]));
+}
+
+/** For pages and the CLI: with sending hours, the hours and the local day and time (in `timeZone`)
+ * when `minutes` of sending from `start` are done: sendingDoneAt in `timeZone`, or with `shares`
+ * (zoneShares) sendingDoneInZones, each zone's part within its own hours. Without hours, undefined. */
+export function sendingFinish(
+  start: Date,
+  minutes: number,
+  timeZone: string,
+  hours: SendingHours | undefined,
+  shares?: ReadonlyMap<string, number>,
+): { hours: string; day: string; time: string } | undefined {
   if (!hours) return undefined;
-  return { hours: formatSendingHours(hours), ...localTimeIn(sendingDoneAt(start, minutes, timeZone, hours), timeZone) };
+  const done = shares ? sendingDoneInZones(start, new Map([...shares].map(([zone, share]) => [zone, minutes * share])), hours) : sendingDoneAt(start, minutes, timeZone, hours);
+  return { hours: formatSendingHours(hours), ...localTimeIn(done, timeZone) };
 }
 
 /** How fast the outbox drains: the channels' configured rates, and the sending hours if any. */
@@ -176,6 +236,8 @@ export interface SendingPace {
   ratesPerSecond: Record<Channel, number>;
   timeZone: string;
   sendingHours?: SendingHours;
+  /** the messages' shares by agency zone (zoneShares), when they go to several; else all leave within `timeZone`'s hours */
+  zoneShares?: ReadonlyMap<string, number>;
 }
 
 /** The sentence that says how long `minutes` of sending (drainMinutes) take at the configured
@@ -193,6 +255,6 @@ export function sendingEstimate(
 ): string {
   const rate = numberFormat(language, { maximumFractionDigits: 2 });
   const all = { ...values, eta: formatMinutes(minutes, t), emailRate: rate.format(pace.ratesPerSecond.email), whatsappRate: rate.format(pace.ratesPerSecond.whatsapp) };
-  const finish = sendingFinish(start, minutes, pace.timeZone, pace.sendingHours);
+  const finish = sendingFinish(start, minutes, pace.timeZone, pace.sendingHours, pace.zoneShares);
   return finish ? t(keys.withHours, { ...all, ...finish }) : t(keys.plain, all);
 }

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { agencyTimeZones, findAgencyByCode, listUnits, type AgencyRecord } from '../agencies/store.js';
+import { agencyTimeZones, agencyZonesByCode, findAgencyByCode, listUnits, type AgencyRecord } from '../agencies/store.js';
 import type { Clock } from '../platform/clock.js';
 import { csvLine } from '../platform/csv.js';
 import type { Db } from '../platform/db.js';
@@ -16,7 +16,7 @@ import { contactFor, correctContact, correctionMode } from '../invitations/conta
 import { correctContactsFromFile, type ContactUploadReport } from '../invitations/contactUpload.js';
 import { reinstateRespondent, WITHDRAWAL_REASON_MAX, withdrawalFor, withdrawRespondent } from '../invitations/withdrawal.js';
 import { queueReminders } from '../invitations/sending.js';
-import { drainMinutes, sendingEstimate, sendingHeld, sendingZones, zoneLabel, zoneWindows, type SendingPace } from '../invitations/sendingHours.js';
+import { drainMinutes, sendingEstimate, sendingHeld, sendingZones, zoneLabel, zoneShares, zoneWindows, type SendingPace } from '../invitations/sendingHours.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -90,13 +90,14 @@ export function monitoringPages(
     const sendingOpen = !settings.sendingHours || !zoneWindows(now, sendingZones(agencyTimeZones(db), settings.timeZone), settings.sendingHours).heldUntil;
     const lastAttempt = outbox.lastAttemptMs === null ? null : dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(new Date(outbox.lastAttemptMs));
     return {
-      of: (rows: AgencyGroupRow[]) => {
+      /** `shares`: the outbox's shares by agency zone, when known (zoneShares) */
+      of: (rows: AgencyGroupRow[], shares?: ReadonlyMap<string, number>) => {
         const sum = (pick: (row: AgencyGroupRow) => number) => rows.reduce((total, row) => total + pick(row), 0);
         const delivery = deliveryProgress({ invited: sum((row) => row.invited), waiting: sum((row) => row.waiting) }, outbox, settings.ratesPerSecond, now.getTime(), sendingOpen);
         // how long the outbox takes, and with sending hours when it is done
         const queueSentence =
           delivery &&
-          sendingEstimate(delivery.etaMinutes, now, settings, language, t, { plain: 'delivery.queue', withHours: 'delivery.queue_hours' }, {
+          sendingEstimate(delivery.etaMinutes, now, { ...settings, zoneShares: shares }, language, t, { plain: 'delivery.queue', withHours: 'delivery.queue_hours' }, {
             total: formatCount(delivery.pendingTotal, language),
             email: formatCount(delivery.pending.email, language),
             whatsapp: formatCount(delivery.pending.whatsapp, language),
@@ -104,6 +105,11 @@ export function monitoringPages(
         return { lastAttempt, delivery, queueSentence };
       },
     };
+  }
+
+  function outboxZoneShares(counts: AgencyGroupRow[]) {
+    const zones = agencyZonesByCode(db);
+    return zoneShares(counts.map((row) => [zones.get(row.agencyCode) ?? null, row.waiting] as const), settings.timeZone);
   }
 
   router.get('/staff/monitoring/:survey', allow(), async (request: Request, response: Response) => {
@@ -143,7 +149,8 @@ export function monitoringPages(
       groupTitle: (code: string) => localize(survey.definition.groups[code]?.title, language) || code,
       percent: (rate: number | null) => formatPercent(rate, language),
       updated: dateFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: settings.timeZone }).format(countedAt),
-      ...delivery.of(counts),
+      // the survey's waiting invitations by agency zone stand for the outbox's (the other surveys' are not counted here)
+      ...delivery.of(counts, settings.sendingHours && outboxZoneShares(counts)),
       exportHref: `/staff/monitoring/${survey.code}/export.csv`,
       scripts: ['refresh.js'],
       autoRefresh: true,

@@ -4,7 +4,7 @@ import { importAgencies } from '../agencies/service.js';
 import type { ComposeSettings } from '../invitations/compose.js';
 import { previewMessage } from '../invitations/preview.js';
 import { queueInvitations } from '../invitations/sending.js';
-import { drainMinutes, sendingEstimate, type SendingPace } from '../invitations/sendingHours.js';
+import { drainMinutes, sendingEstimate, zoneShares, type SendingPace } from '../invitations/sendingHours.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError, ValidationError } from '../platform/errors.js';
@@ -152,7 +152,9 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     const agencyCode = staff.role === 'liaison' ? staff.agencyCode! : undefined;
     const plan = await queueInvitations(db, clock, { surveyCode: survey.code, agencyCode, dryRun: true }, settings.whatsappConfigured);
     const preview = await previewMessage(db, settings.compose, survey, plan.first, 'invitation');
-    const eta = sendingEstimate(drainMinutes(plan.queued, settings.ratesPerSecond), clock.now(), settings, language, t, { plain: 'manage.invitations_eta', withHours: 'manage.invitations_eta_hours' });
+    // with sending hours, each agency's share leaves within its own zone's hours
+    const pace = { ...settings, zoneShares: settings.sendingHours && zoneShares(plan.queuedByZone, settings.timeZone) };
+    const eta = sendingEstimate(drainMinutes(plan.queued, settings.ratesPerSecond), clock.now(), pace, language, t, { plain: 'manage.invitations_eta', withHours: 'manage.invitations_eta_hours' });
     response.render('manage/invitations', { t, language, staff, wide: true, survey, plan, preview, eta, total: plan.queued.email + plan.queued.whatsapp });
   });
 

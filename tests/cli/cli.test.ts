@@ -150,7 +150,7 @@ describe('command line', () => {
     const held = 'Outside the sending hours (07:00–20:00, Asia/Jakarta): queued messages leave from 2026-08-02 07:00.\n';
     const queued = (await cli('invitations', 'send', '--survey', 'SPI-TEST')).stdout;
     expect(queued).toMatch(/^Queued 7 invitation\(s\)/);
-    expect(queued).toContain('Within the sending hours (07:00–20:00, Asia/Jakarta) they are done around 2026-08-02 07:00 at the earliest.\n');
+    expect(queued).toContain("Within the sending hours (07:00–20:00, each agency's local time) they are done around 2026-08-02 07:00 (Asia/Jakarta) at the earliest.\n");
     expect(queued.endsWith(held)).toBe(true);
     expect((await cli('dispatch', '--once')).stdout).toBe('Delivered what was due: 0 sent, 0 to retry, 0 failed, 0 cancelled.\n' + held);
     expect(existsSync(path.join(dir, 'outbox'))).toBe(false);

@@ -5,11 +5,13 @@ import {
   formatSendingHours,
   parseSendingHours,
   sendingDoneAt,
+  sendingDoneInZones,
   sendingEstimate,
   sendingHeld,
   sendingHeldKey,
   sendingWindow,
   sendingZones,
+  zoneShares,
   zoneWindows,
   type SendingHours,
 } from '../../server/invitations/sendingHours.js';
@@ -115,6 +117,44 @@ describe('when a sending is done, within the hours', () => {
   });
 });
 
+describe('when a sending to agencies in several zones is done, each within its own hours', () => {
+  const jakarta = (iso: string) => new Date(`${iso}+07:00`);
+
+  it('is sendingDoneAt for a single zone', () => {
+    for (const start of ['2026-08-01T05:30:00', '2026-08-01T07:00:00', '2026-08-01T13:17:45', '2026-08-01T19:59:30', '2026-08-01T22:00:00']) {
+      for (const minutes of [0, 1, 45, 13 * 60, 31 * 60 + 7]) {
+        for (const zone of ['Asia/Jakarta', 'Asia/Jayapura']) {
+          expect(sendingDoneInZones(jakarta(start), new Map([[zone, minutes]]), hours), `${start} ${minutes} ${zone}`).toEqual(sendingDoneAt(jakarta(start), minutes, zone, hours));
+        }
+      }
+    }
+  });
+
+  it('sends the east\'s share in its morning, while the west sleeps', () => {
+    // 18:00 WIB is 20:00 WIT: Papua is closed. Jakarta's 2 h leave until its closing at 20:00 WIB;
+    // Papua's 2 h from 07:00 WIT (05:00 WIB), done at 07:00 WIB, two hours before Jakarta's hours alone would say
+    const work = new Map([['Asia/Jakarta', 120], ['Asia/Jayapura', 120]]);
+    expect(sendingDoneInZones(jakarta('2026-08-01T18:00:00'), work, hours)).toEqual(jakarta('2026-08-02T07:00:00'));
+    expect(sendingDoneAt(jakarta('2026-08-01T18:00:00'), 240, 'Asia/Jakarta', hours)).toEqual(jakarta('2026-08-02T09:00:00'));
+  });
+
+  it('shares the rates while both are open, and what the east has left at its closing waits for its next morning', () => {
+    // from 08:00 WIB both open, 6 h each: by Papua's closing (18:00 WIB) 10 h are sent, 1 h left in each;
+    // Jakarta's leaves by 19:00 WIB, Papua's from 05:00 WIB, done 06:00 WIB
+    const work = new Map([['Asia/Jakarta', 360], ['Asia/Jayapura', 360]]);
+    expect(sendingDoneInZones(jakarta('2026-08-01T08:00:00'), work, hours)).toEqual(jakarta('2026-08-02T06:00:00'));
+    // without hours the zones make no difference
+    expect(sendingDoneInZones(jakarta('2026-08-01T08:00:00'), work, undefined)).toEqual(jakarta('2026-08-01T20:00:00'));
+    // under a minute of sending at night: done once the last of the zones has opened
+    expect(sendingDoneInZones(jakarta('2026-08-01T21:00:00'), new Map([['Asia/Jakarta', 0], ['Asia/Jayapura', 0]]), hours)).toEqual(jakarta('2026-08-02T07:00:00'));
+  });
+
+  it('takes each zone\'s share from the messages, agencies without a zone in the default one', () => {
+    expect(zoneShares([['Asia/Jayapura', 30], [null, 50], ['Asia/Jakarta', 20], ['Asia/Makassar', 0]], 'Asia/Jakarta')).toEqual(new Map([['Asia/Jayapura', 0.3], ['Asia/Jakarta', 0.7]]));
+    expect(zoneShares([[null, 0]], 'Asia/Jakarta')).toBeUndefined();
+  });
+});
+
 describe('the estimate a confirmation shows', () => {
   const t = translator('en');
   const keys = { plain: 'manage.invitations_eta', withHours: 'manage.invitations_eta_hours' } as const;
@@ -132,5 +172,10 @@ describe('the estimate a confirmation shows', () => {
     expect(sendingEstimate(drainMinutes({ email: 144_000, whatsapp: 0 }, { email: 10, whatsapp: 2.5 }), start, { ratesPerSecond: { email: 10, whatsapp: 2.5 }, timeZone: 'Asia/Jakarta', sendingHours: hours }, 'id', translator('id'), keys)).toBe(
       'Pada laju yang diatur (10 email dan 2,5 WhatsApp per detik), undangan ini perlu ±4 jam 0 menit pengiriman setelah pesan yang sudah antre; karena hanya dikirim dalam jam kirim 07:00–20:00, paling cepat selesai sekitar 2026-08-02 pukul 09:00.',
     );
+  });
+
+  it('and with agencies in several zones, when the last zone\'s share is done, on the default zone\'s clock', () => {
+    const pace = { ratesPerSecond: { email: 10, whatsapp: 2.5 }, timeZone: 'Asia/Jakarta', sendingHours: hours, zoneShares: new Map([['Asia/Jakarta', 0.5], ['Asia/Jayapura', 0.5]]) };
+    expect(sendingEstimate(240, start, pace, 'en', t, keys)).toContain('they are done around 2026-08-02 at 07:00 at the earliest.');
   });
 });

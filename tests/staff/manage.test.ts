@@ -119,4 +119,20 @@ describe('how long a sending will take', () => {
     // 6,000 s = 100 min: 60 min until 20:00, the other 40 from 07:00
     expect(page.text).toContain('undangan ini perlu ±1 jam 40 menit pengiriman setelah pesan yang sudah antre; karena hanya dikirim dalam jam kirim 07:00–20:00, paling cepat selesai sekitar 2026-08-02 pukul 07:40.');
   });
+
+  it('with agencies in several zones, each agency\'s share leaves within its own hours, on the confirmation and the dashboard', async () => {
+    world.cleanup();
+    world = await createWorld({ now: '2026-08-01T12:00:00Z', env: { EMAIL_RATE_PER_SEC: '0.001', SENDING_HOURS: '07:00-20:00' } });
+    world.db.prepare(`UPDATE agencies SET time_zone = 'Asia/Jayapura' WHERE code = 'KOTA-B'`).run();
+    await addStaff(world.db, world.clock, { email: 'admin@example.id', role: 'administrator', password: 'admin-password-1' });
+    const admin = await signInStaff(world.app, 'admin@example.id', 'admin-password-1');
+    // 100 min of sending, one message in seven for Kota B in Papua, where it is already 21:00. Jakarta's
+    // 85.7 min: 60 until 20:00 WIB, the other 25.7 from 07:00 WIB; Papua's 14.3 min from 07:00 WIT (05:00 WIB),
+    // done before Jakarta opens. So 07:25 rather than the 07:40 of Jakarta's hours alone.
+    const expected = 'paling cepat selesai sekitar 2026-08-02 pukul 07:25.';
+    expect((await admin.agent.get('/staff/surveys/SPI-TEST/invitations').expect(200)).text).toContain(expected);
+    await admin.agent.post('/staff/surveys/SPI-TEST/invitations').type('form').send({ _csrf: admin.csrf }).expect(303);
+    const dashboard = (await admin.agent.get('/staff/monitoring/SPI-TEST').expect(200)).text;
+    expect(dashboard).toContain('hanya dalam jam kirim 07:00–20:00, jadi selesai sekitar 2026-08-02 pukul 07:25.');
+  });
 });
