@@ -4,6 +4,7 @@ import { answeringPages } from './answering/pages.js';
 import { respondentApi } from './answering/api.js';
 import { resultsPages } from './results/pages.js';
 import { monitoringPages } from './monitoring/pages.js';
+import { erasurePages } from './respondents/erasurePages.js';
 import { staffSession } from './staff/http.js';
 import { staffRoutes } from './staff/routes.js';
 import { adminPages } from './staff/adminPages.js';
@@ -126,6 +127,7 @@ export function createApp(dependencies: AppDependencies): Express {
     }),
   );
   const reader = dependencies.reader ?? connectionReader(db);
+  app.use(erasurePages(db, clock, { timeZone: config.TIMEZONE }));
   app.use(agencyPages(db, clock, { timeZone: config.TIMEZONE }));
   app.use(followUpPages(db, clock, { timeZone: config.TIMEZONE }));
   app.use(publicationPages(db, clock, { timeZone: config.TIMEZONE }, reader));

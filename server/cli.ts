@@ -19,6 +19,7 @@ import { AppError, ValidationError } from './platform/errors.js';
 import { readInputFile } from './platform/readFile.js';
 import { loadSecretKey } from './platform/secret.js';
 import { formatReport } from './platform/tabular.js';
+import { eraseContacts } from './respondents/erasure.js';
 import { importRespondents } from './respondents/service.js';
 import { importResponses } from './answering/paperEntry.js';
 import { addCorrection, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse } from './results/service.js';
@@ -40,6 +41,8 @@ export const USAGE = `Usage: npm run cli -- COMMAND [options]
   respondents withdraw --survey CODE --agency A (--email E | --phone P) --reason TEXT
   respondents reinstate --survey CODE --agency A (--email E | --phone P)
                                               take a respondent out of the sample, or put them back
+  respondents erase --survey CODE --confirm CODE
+                                              erase a closed survey's names, emails and phones (cannot be undone)
   links export --survey CODE [--agency A] [--group G]
                                               CSV of personal links to stdout
   invitations send --survey CODE [--agency A] [--group G] [--channel email|whatsapp]
@@ -144,6 +147,13 @@ async function runCommand(context: CliContext, command: string, positionals: str
       }
       // the audit names the respondent by id, not by the contact typed (see runCli)
       return { respondent: target.respondentId };
+    }
+    case 'respondents erase': {
+      const surveyCode = requireOption(options, 'survey');
+      if (requireOption(options, 'confirm') !== surveyCode) throw new UsageError('--confirm must repeat the survey code: erasing cannot be undone');
+      const { erased } = await eraseContacts(db, clock, surveyCode, 'cli', config.TIMEZONE);
+      io.stdout(`The personal data of ${erased} respondent(s) of ${surveyCode} erased: names, emails, phones, unsent drafts and providers' error texts. The survey stays closed.\n`);
+      return { respondents: erased };
     }
     case 'links export': {
       const surveyCode = requireOption(options, 'survey');
@@ -291,7 +301,7 @@ function wholeNumberOption(options: Options, name: string, fallback: number): nu
 }
 
 const TWO_WORD_COMMANDS = new Set(['survey', 'agencies', 'respondents', 'links', 'invitations', 'reminders', 'responses', 'corrections', 'staff']);
-const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'agencies export', 'respondents import', 'respondents withdraw', 'respondents reinstate', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch', 'responses import', 'responses flagged', 'responses exclude', 'responses clear-flags', 'corrections add', 'results', 'staff add']);
+const KNOWN_COMMANDS = new Set(['survey load', 'survey open', 'survey close', 'agencies import', 'agencies export', 'respondents import', 'respondents withdraw', 'respondents reinstate', 'respondents erase', 'links export', 'backup', 'invitations send', 'invitations status', 'reminders send', 'dispatch', 'responses import', 'responses flagged', 'responses exclude', 'responses clear-flags', 'corrections add', 'results', 'staff add']);
 
 export async function runCli(argv: string[], io: CliIo, environment: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Promise<number> {
   let parsed;
@@ -309,6 +319,7 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
         once: { type: 'boolean' },
         response: { type: 'string' },
         reason: { type: 'string' },
+        confirm: { type: 'string' },
         points: { type: 'string' },
         format: { type: 'string' },
         email: { type: 'string' },

@@ -11,6 +11,7 @@ import { publishResults } from './results/publication.js';
 import { computeResults } from './results/service.js';
 import { addStaff } from './staff/service.js';
 import { appendAudit } from './staff/store.js';
+import { eraseContacts } from './respondents/erasure.js';
 import { importRespondents } from './respondents/service.js';
 import { changeSurveyStatus, loadSurveyDefinition, parseDefinitionText, requireSurvey } from './surveys/service.js';
 import { openQuestionnaire, submitQuestionnaire } from './answering/service.js';
@@ -77,7 +78,8 @@ function titleOfYear(title: LocalizedText, year: string): LocalizedText {
 }
 
 /** The same survey run a year earlier: answered then, closed two months later, its results
- * published two weeks after closing, and Kota Kupang's follow-up actions planned the day after.
+ * published two weeks after closing, Kota Kupang's follow-up actions planned the day after, and its
+ * respondents' personal data erased two weeks later.
  * Every step runs on a clock set to its own moment, so the dates read as they would have. */
 async function loadEarlierRound(db: Db, clock: Clock, secretKey: Buffer, publicUrl: string, timeZone: string, definition: SurveyDefinition): Promise<string> {
   const at = (daysAgo: number): Clock => ({ now: () => new Date(clock.now().getTime() - daysAgo * DAY_MS) });
@@ -107,6 +109,11 @@ async function loadEarlierRound(db: Db, clock: Clock, secretKey: Buffer, publicU
     { title: 'Buka kanal pengaduan gratifikasi lewat WhatsApp', dimension: '', owner: 'Inspektorat Daerah', dueOn: addDays(plannedDay, 180), status: 'dropped', progress: 'Digabung dengan kanal pengaduan provinsi.' },
   ];
   for (const form of earlierActions) addAction(db, plannedClock, survey, kupang.id, form, admin);
+
+  // with its results final, its respondents' personal data was erased
+  const erasedClock = at(365 - 90);
+  const { erased } = await eraseContacts(db, erasedClock, code, admin, timeZone);
+  appendAudit(db, { at: erasedClock.now().toISOString(), actor: admin, action: 'respondents.erased', detail: { survey: code, respondents: erased, demo: true } });
   return code;
 }
 

@@ -17,6 +17,7 @@ import { correctContactsFromFile, type ContactUploadReport } from '../invitation
 import { reinstateRespondent, WITHDRAWAL_REASON_MAX, withdrawalFor, withdrawRespondent } from '../invitations/withdrawal.js';
 import { queueReminders } from '../invitations/sending.js';
 import { drainMinutes, sendingEstimate, sendingHeld, sendingZones, zoneLabel, zoneShares, zoneWindows, type SendingPace } from '../invitations/sendingHours.js';
+import { findErasure } from '../respondents/erasure.js';
 import { canSeeAgency } from '../results/access.js';
 import { lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -105,6 +106,12 @@ export function monitoringPages(
         return { lastAttempt, delivery, queueSentence };
       },
     };
+  }
+
+  function erasedNote(survey: SurveyRecord, language: string, t: Translate): string | null {
+    const erasure = survey.status === 'closed' ? findErasure(db, survey) : undefined;
+    if (!erasure) return null;
+    return t('erase.monitor_note', { day: dateFormat(language, { dateStyle: 'medium', timeZone: settings.timeZone }).format(new Date(erasure.startedAt)) });
   }
 
   function outboxZoneShares(counts: AgencyGroupRow[]) {
@@ -226,6 +233,8 @@ export function monitoringPages(
       survey,
       agency,
       agencyZone: agency.timeZone && zoneLabel(agency.timeZone),
+      // after the round's personal data was erased, only counts are left to show
+      erasedNote: erasedNote(survey, language, t),
       sendingHeld: agencySendingHeld(agency),
       surveyTitle: localize(survey.definition.title, language),
       groups: withRates(survey, groups),

@@ -121,3 +121,68 @@ export function updateRespondentContact(db: Db, respondentId: number, contact: {
 export function findRespondentIdByContact(db: Db, surveyId: number, agencyId: number, field: 'email' | 'phone', value: string): number | undefined {
   return statement(db, `SELECT id FROM respondents WHERE survey_id = ? AND agency_id = ? AND ${field} = ?`).pluck().get(surveyId, agencyId, value) as number | undefined;
 }
+
+// --- erasing a closed round's personal data (erasure.ts) ---
+
+export interface ContactErasure {
+  startedAt: string;
+  finishedAt: string | null;
+  erasedBy: string;
+  respondents: number;
+}
+
+export function findContactErasure(db: Db, surveyId: number): ContactErasure | undefined {
+  return statement(db, 'SELECT started_at AS startedAt, finished_at AS finishedAt, erased_by AS erasedBy, respondents FROM contact_erasures WHERE survey_id = ?').get(surveyId) as
+    | ContactErasure
+    | undefined;
+}
+
+/** Records that the erasure starts (or starts again, after an interruption). */
+export function startContactErasure(db: Db, surveyId: number, actor: string, nowIso: string): void {
+  statement(
+    db,
+    `INSERT INTO contact_erasures (survey_id, started_at, erased_by) VALUES (?, ?, ?)
+     ON CONFLICT (survey_id) DO UPDATE SET started_at = excluded.started_at, erased_by = excluded.erased_by`,
+  ).run(surveyId, nowIso, actor);
+}
+
+export function finishContactErasure(db: Db, surveyId: number, nowIso: string): void {
+  statement(db, 'UPDATE contact_erasures SET finished_at = ?, respondents = (SELECT COUNT(*) FROM respondents WHERE survey_id = ?) WHERE survey_id = ?').run(nowIso, surveyId, surveyId);
+}
+
+export function respondentIdRange(db: Db, surveyId: number): { first: number | null; last: number | null } {
+  return statement(db, 'SELECT MIN(id) AS first, MAX(id) AS last FROM respondents WHERE survey_id = ?').get(surveyId) as { first: number | null; last: number | null };
+}
+
+/** One batch: the respondents with ids in [fromId, toId], their drafts and their messages' error
+ * texts. Returns how many respondents it erased. */
+export function eraseRespondentRange(db: Db, surveyId: number, fromId: number, toId: number, day: string): number {
+  statement(
+    db,
+    `UPDATE messages SET last_error = NULL
+      WHERE last_error IS NOT NULL
+        AND invitation_id IN (SELECT i.id FROM invitations i WHERE i.respondent_id BETWEEN ? AND ? AND i.survey_id = ?)`,
+  ).run(fromId, toId, surveyId);
+  statement(db, 'UPDATE invitations SET draft_json = NULL, draft_updated_at = NULL WHERE respondent_id BETWEEN ? AND ? AND survey_id = ? AND draft_json IS NOT NULL').run(
+    fromId,
+    toId,
+    surveyId,
+  );
+  return statement(db, `UPDATE respondents SET name = '', email = NULL, phone = NULL, erased_on = ? WHERE id BETWEEN ? AND ? AND survey_id = ? AND erased_on IS NULL`).run(
+    day,
+    fromId,
+    toId,
+    surveyId,
+  ).changes;
+}
+
+/** The providers' texts of the delivery attempts of the survey's messages. delivery_attempts has no
+ * index by message (its reads are by channel and time), so this reads it once, not once per batch. */
+export function eraseAttemptDetails(db: Db, surveyId: number): void {
+  statement(
+    db,
+    `UPDATE delivery_attempts SET detail = NULL
+      WHERE detail IS NOT NULL
+        AND message_id IN (SELECT m.id FROM invitations i JOIN messages m ON m.invitation_id = i.id WHERE i.survey_id = ?)`,
+  ).run(surveyId);
+}

@@ -8,9 +8,13 @@ import { drainMinutes, sendingEstimate, zoneShares, type SendingPace } from '../
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { AppError, ValidationError } from '../platform/errors.js';
+import { formatCount } from '../platform/i18n.js';
 import { formatProblem, PROBLEMS_SHOWN, problemsToShow, type ImportReport } from '../platform/tabular.js';
 import { requireFile } from '../platform/upload.js';
+import { findErasure } from '../respondents/erasure.js';
+import { erasureStatus } from '../respondents/erasurePages.js';
 import { importRespondents } from '../respondents/service.js';
+import { countRespondents } from '../respondents/store.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf, type SignedInStaff } from '../staff/http.js';
 import { appendAudit } from '../staff/store.js';
 import { localize } from './localize.js';
@@ -43,6 +47,8 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
       return response.status(status).render('manage/load', { t, language, staff: currentStaff(response)!, wide: true, notice, scripts: ['upload.js'] });
     }
     const survey = requireSurvey(db, String(request.params.survey));
+    // once closed: whether its respondents' personal data is still kept (respondents/erasure.ts)
+    const erasure = survey.status === 'closed' ? findErasure(db, survey) : undefined;
     response.status(status).render('manage/survey', {
       t,
       language,
@@ -52,6 +58,10 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
       surveyTitle: localize(survey.definition.title, language),
       notice,
       timeZone: settings.timeZone,
+      personalData:
+        survey.status === 'closed'
+          ? { erased: Boolean(erasure?.finishedAt), status: erasure && erasureStatus(erasure, language, settings.timeZone, t), respondents: countRespondents(db, survey.id) }
+          : null,
       scripts: ['upload.js', 'staff.js'],
     });
   }
@@ -75,7 +85,9 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
 
   router.get('/staff/surveys/:survey/manage', allow('administrator', 'liaison'), (request, response) => {
     if (request.params.survey === NEW && currentStaff(response)!.role !== 'administrator') throw new ForbiddenError();
-    renderManage(request, response);
+    const erased = z.coerce.number().int().min(0).optional().catch(undefined).parse(request.query.erased);
+    const { t, language } = staffTranslator(request, response);
+    renderManage(request, response, 200, erased === undefined ? {} : { message: t('erase.finished', { count: formatCount(erased, language) }) });
   });
 
   router.post('/staff/surveys/:survey/definition', allow('administrator'), async (request: Request, response: Response) => {

@@ -2,6 +2,7 @@ import type { Clock } from '../platform/clock.js';
 import { noteChange } from '../platform/changes.js';
 import type { Db } from '../platform/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { findContactErasure } from '../respondents/store.js';
 import { questionnaireStructure } from './lock.js';
 import { checkSurveyDefinition, type SurveyDefinition } from './schema.js';
 import {
@@ -77,6 +78,10 @@ export function requireSurvey(db: Db, code: string): SurveyRecord {
 export function changeSurveyStatus(db: Db, clock: Clock, code: string, status: Exclude<SurveyStatus, 'draft'>): SurveyRecord {
   return db.transaction(() => {
     const survey = requireSurvey(db, code);
+    // an erased round's respondents can no longer be reached (respondents/erasure.ts)
+    if (status !== 'closed' && findContactErasure(db, survey.id)) {
+      throw new ConflictError(`The personal data of survey ${survey.code} has been erased: it stays closed.`, 'erased');
+    }
     if (survey.status !== status) setSurveyStatus(db, survey.id, status, clock.now().toISOString());
     return requireSurvey(db, code);
   })();

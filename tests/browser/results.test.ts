@@ -122,4 +122,29 @@ describe.skipIf(!chromiumAvailable)('results pages in Chromium', () => {
     expect(audited).toEqual({ confirmation: [], public: [], index: [] });
     await phone.close();
   });
+
+  it('erases the closed round\'s personal data by its labels, after the code typed wrong once; axe clean on each page', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, bypassCSP: true });
+    context.setDefaultTimeout(8_000);
+    const page = await context.newPage();
+    await openSignedIn(page, `${baseUrl}/staff/surveys/SPI-TEST/manage`, /\/manage$/);
+    await page.getByRole('link', { name: 'Hapus data pribadi responden' }).click();
+    await page.waitForURL(/\/erase$/);
+    const audited: Record<string, unknown> = { confirmation: await seriousAxeViolations(page) };
+    const code = page.getByLabel('Ketik kode survei (SPI-TEST) untuk mengonfirmasi');
+    await code.fill('SPI TEST');
+    await page.getByRole('button', { name: 'Hapus data pribadi' }).click();
+    await page.getByText('Ketik kode survei persis seperti tertulis: SPI-TEST.').waitFor();
+    expect(await code.getAttribute('aria-invalid')).toBe('true');
+    audited.refused = await seriousAxeViolations(page);
+    await code.fill('SPI-TEST');
+    await page.getByRole('button', { name: 'Hapus data pribadi' }).click();
+    await page.waitForURL(/\/manage\?erased=7$/);
+    await page.getByRole('status').getByText('Data pribadi 7 responden telah dihapus.').waitFor();
+    expect(await page.getByRole('button', { name: 'Buka survei' }).count()).toBe(0);
+    audited.done = await seriousAxeViolations(page);
+    expect(audited).toEqual({ confirmation: [], refused: [], done: [] });
+    expect(world.db.prepare(`SELECT COUNT(*) FROM respondents WHERE email IS NOT NULL OR phone IS NOT NULL OR name <> ''`).pluck().get()).toBe(0);
+    await context.close();
+  });
 });

@@ -51,6 +51,14 @@ describe('the demo data', () => {
       .pluck()
       .all();
     expect(earlierActions).toEqual(['done', 'done', 'dropped']);
+    // and its respondents' personal data was erased once its results were final; this year's is kept
+    const contacts = db
+      .prepare(`SELECT s.code, COUNT(*) FILTER (WHERE r.email IS NOT NULL OR r.phone IS NOT NULL) AS reachable, MIN(r.erased_on) AS erased FROM respondents r JOIN surveys s ON s.id = r.survey_id GROUP BY s.code ORDER BY s.code`)
+      .all();
+    expect(contacts).toEqual([
+      { code: 'SPI-DEMO', reachable: 52, erased: null },
+      { code: 'SPI-DEMO-2025', reachable: 0, erased: '2026-03-07' },
+    ]);
   });
 
   it('shows the earlier round to the public, with each agency’s index and category', async () => {

@@ -514,6 +514,21 @@ export const id = {
   'public.method_rest': "Skor tiap kelompok adalah rata-rata skor dimensinya. Instansi mendapat indeks bila setiap kelompok berbobot memiliki cukup respons. Respons yang terlalu cepat atau seragam ditinjau dan dapat dikecualikan, dan indeks dapat dikurangi koreksi atas temuan seperti kasus korupsi. Jawaban tidak pernah dikaitkan dengan identitas responden.",
   'home.results_link': "Hasil yang telah diterbitkan",
   'staff.public_page': "halaman publik",
+  'erase.heading': "Data pribadi responden",
+  'erase.kept': "Nama, email, dan nomor telepon {count} responden putaran ini masih tersimpan. Setelah hasilnya final (dikoreksi dan diterbitkan), hapus data ini: hasil, angka partisipasi, dan tindak lanjut tetap ada.",
+  'erase.link': "Hapus data pribadi responden",
+  'erase.done': "Data pribadi {count} responden putaran ini dihapus pada {day} oleh {actor}.",
+  'erase.interrupted': "Penghapusan yang dimulai pada {day} oleh {actor} belum selesai. Jalankan lagi untuk menyelesaikannya.",
+  'erase.not_closed': "Data pribadi responden dihapus setelah survei ditutup.",
+  'erase.what_goes': "Yang dihapus: nama, email, dan nomor telepon {count} responden; {drafts} kuesioner yang sudah diisi sebagian tetapi tidak pernah dikirim; dan pesan galat dari penyedia pengiriman (yang memuat alamat).",
+  'erase.what_stays': "Yang tetap: jawaban (yang memang tidak pernah dikaitkan dengan orang), hasil dan publikasinya, angka partisipasi per instansi, kelompok, dan unit, tindak lanjut, serta log audit.",
+  'erase.irreversible': "Ini tidak dapat dibatalkan. Sesudahnya putaran ini tidak dapat dibuka lagi, dan tidak ada responden yang dapat ditambahkan, dihubungi, atau dicari. Untuk putaran nasional, penghapusan dapat memakan waktu hingga satu menit.",
+  'erase.confirm_label': "Ketik kode survei ({code}) untuk mengonfirmasi",
+  'erase.confirm_mismatch': "Ketik kode survei persis seperti tertulis: {code}.",
+  'erase.submit': "Hapus data pribadi",
+  'erase.cancel': "Batal, kembali ke pengelolaan survei",
+  'erase.finished': "Data pribadi {count} responden telah dihapus.",
+  'erase.monitor_note': "Data pribadi responden putaran ini sudah dihapus pada {day}: yang tersisa hanya jumlahnya.",
 } as const;
 
 export type MessageKey = keyof typeof id;
