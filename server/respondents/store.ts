@@ -154,35 +154,34 @@ export function respondentIdRange(db: Db, surveyId: number): { first: number | n
   return statement(db, 'SELECT MIN(id) AS first, MAX(id) AS last FROM respondents WHERE survey_id = ?').get(surveyId) as { first: number | null; last: number | null };
 }
 
-/** One batch: the respondents with ids in [fromId, toId], their drafts and their messages' error
- * texts. Returns how many respondents it erased. */
+/** One batch: the respondents with ids in [fromId, toId], their messages' error texts and their
+ * drafts; each statement takes (fromId, toId, surveyId). `+survey_id` keeps SQLite on the id
+ * ranges: on the survey's index every batch read the whole survey (the plans are tested). */
+export const ERASURE_BATCH_SQL = {
+  errorTexts: `UPDATE messages SET last_error = NULL
+                WHERE last_error IS NOT NULL
+                  AND invitation_id IN (SELECT i.id FROM invitations i WHERE i.respondent_id BETWEEN ? AND ? AND +i.survey_id = ?)`,
+  drafts: 'UPDATE invitations SET draft_json = NULL, draft_updated_at = NULL WHERE respondent_id BETWEEN ? AND ? AND +survey_id = ? AND draft_json IS NOT NULL',
+  respondents: `UPDATE respondents SET name = '', email = NULL, phone = NULL, erased_on = @day
+                 WHERE id BETWEEN ? AND ? AND +survey_id = ? AND erased_on IS NULL`,
+} as const;
+
+/** Returns how many respondents the batch erased. */
 export function eraseRespondentRange(db: Db, surveyId: number, fromId: number, toId: number, day: string): number {
-  statement(
-    db,
-    `UPDATE messages SET last_error = NULL
-      WHERE last_error IS NOT NULL
-        AND invitation_id IN (SELECT i.id FROM invitations i WHERE i.respondent_id BETWEEN ? AND ? AND i.survey_id = ?)`,
-  ).run(fromId, toId, surveyId);
-  statement(db, 'UPDATE invitations SET draft_json = NULL, draft_updated_at = NULL WHERE respondent_id BETWEEN ? AND ? AND survey_id = ? AND draft_json IS NOT NULL').run(
-    fromId,
-    toId,
-    surveyId,
-  );
-  return statement(db, `UPDATE respondents SET name = '', email = NULL, phone = NULL, erased_on = ? WHERE id BETWEEN ? AND ? AND survey_id = ? AND erased_on IS NULL`).run(
-    day,
-    fromId,
-    toId,
-    surveyId,
-  ).changes;
+  statement(db, ERASURE_BATCH_SQL.errorTexts).run(fromId, toId, surveyId);
+  statement(db, ERASURE_BATCH_SQL.drafts).run(fromId, toId, surveyId);
+  return statement(db, ERASURE_BATCH_SQL.respondents).run(fromId, toId, surveyId, { day }).changes;
 }
 
 /** The providers' texts of the delivery attempts of the survey's messages. delivery_attempts has no
- * index by message (its reads are by channel and time), so this reads it once, not once per batch. */
+ * index by message (its reads are by channel and time), so this reads it once, not once per batch,
+ * and looks up the survey only of the few attempts with a text (not the whole survey's messages:
+ * 250 ms for 100,000 on the server's thread). */
 export function eraseAttemptDetails(db: Db, surveyId: number): void {
   statement(
     db,
     `UPDATE delivery_attempts SET detail = NULL
       WHERE detail IS NOT NULL
-        AND message_id IN (SELECT m.id FROM invitations i JOIN messages m ON m.invitation_id = i.id WHERE i.survey_id = ?)`,
+        AND EXISTS (SELECT 1 FROM messages m JOIN invitations i ON i.id = m.invitation_id WHERE m.id = delivery_attempts.message_id AND i.survey_id = ?)`,
   ).run(surveyId);
 }

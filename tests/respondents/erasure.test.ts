@@ -4,6 +4,7 @@ import { runCli } from '../../server/cli.js';
 import { queueInvitations } from '../../server/invitations/sending.js';
 import { computeResults } from '../../server/results/service.js';
 import { importRespondents } from '../../server/respondents/service.js';
+import { ERASURE_BATCH_SQL } from '../../server/respondents/store.js';
 import { changeSurveyStatus, loadSurveyDefinition } from '../../server/surveys/service.js';
 import { testSurvey } from '../fixtures/survey.js';
 import { addStaffOfEveryRole, createWorld, RESPONDENTS_CSV, signInAs, TEST_SECRET, type World } from '../helpers.js';
@@ -119,6 +120,18 @@ describe('erasing a closed round\'s personal data', () => {
     await admin.agent.post('/staff/surveys/SPI-TEST/erase').type('form').send({ _csrf: admin.csrf, confirm: 'SPI-TEST' }).expect(303).expect('Location', '/staff/surveys/SPI-TEST/manage?erased=6');
     expect(personalData('SPI-TEST').every((row) => row.erasedOn !== null)).toBe(true);
     expect(world.db.prepare('SELECT respondents, finished_at IS NOT NULL AS finished FROM contact_erasures').get()).toEqual({ respondents: 7, finished: 1 });
+  });
+
+  it('reads each batch by its id range, not the whole survey', () => {
+    const plans = Object.fromEntries(
+      Object.entries(ERASURE_BATCH_SQL).map(([name, sql]) => [
+        name,
+        (world.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(1, 1000, 1, ...(name === 'respondents' ? [{ day: '2026-08-01' }] : [])) as { detail: string }[]).map((step) => step.detail),
+      ]),
+    );
+    expect(plans.respondents).toEqual(['SEARCH respondents USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)']);
+    expect(plans.drafts).toEqual(['SEARCH invitations USING INDEX sqlite_autoindex_invitations_1 (respondent_id>? AND respondent_id<?)']);
+    expect(plans.errorTexts).toContain('SEARCH i USING INDEX sqlite_autoindex_invitations_1 (respondent_id>? AND respondent_id<?)');
   });
 
   it('runs from the command line, which asks for the code twice', async () => {
