@@ -9,6 +9,7 @@ import { localize } from '../surveys/localize.js';
 import { allow, currentStaff, parseCookies, SESSION_COOKIE, staffTranslator, verifyCsrf } from './http.js';
 import { LoginThrottledError, SESSION_HOURS, StaffAuthenticator } from './service.js';
 import { canSeeResults } from '../results/access.js';
+import { findContactErasure } from '../respondents/store.js';
 
 const loginBody = z.object({ email: z.string().max(254), password: z.string().max(200), next: z.string().max(500).optional() });
 
@@ -82,6 +83,8 @@ export function staffRoutes(db: Db, clock: Clock, secureCookies: boolean, authen
       period: `${survey.opensOn} – ${survey.closesOn}`,
       resultsVisible: canSeeResults(staff, survey.status),
       published: survey.status === 'closed' && findPublication(db, survey.id) !== undefined,
+      // a closed round whose respondents' personal data is still kept: administrators are reminded to erase it
+      personalDataKept: staff.role === 'administrator' && survey.status === 'closed' && !findContactErasure(db, survey.id)?.finishedAt,
     }));
     response.render('staff/home', { t, language, staff, surveys });
   });

@@ -55,6 +55,8 @@ describe('erasing a closed round\'s personal data', () => {
     const countsBefore = countsOf((await admin.agent.get('/staff/monitoring/SPI-TEST').expect(200)).text);
     expect(countsBefore?.length).toBeGreaterThan(4);
 
+    // the staff home reminds administrators of a closed round whose personal data is kept
+    expect((await admin.agent.get('/staff').expect(200)).text).toContain('Putaran ini sudah ditutup, tetapi data pribadi respondennya masih tersimpan.');
     const manage = (await admin.agent.get('/staff/surveys/SPI-TEST/manage').expect(200)).text;
     expect(manage).toContain('Nama, email, dan nomor telepon 7 responden putaran ini masih tersimpan.');
     const confirmation = (await admin.agent.get('/staff/surveys/SPI-TEST/erase').expect(200)).text;
@@ -85,6 +87,7 @@ describe('erasing a closed round\'s personal data', () => {
     expect(after).toContain('Data pribadi 7 responden telah dihapus.');
     expect(after).toContain('Data pribadi 7 responden putaran ini dihapus pada');
     expect(after).not.toContain('name="status" value="open"');
+    expect((await admin.agent.get('/staff').expect(200)).text).not.toContain('data pribadi respondennya masih tersimpan');
     const audit = world.db.prepare(`SELECT actor, detail FROM audit_log WHERE action = 'respondents.erased'`).all();
     expect(audit).toEqual([{ actor: 'admin@example.id', detail: JSON.stringify({ survey: 'SPI-TEST', respondents: 7 }) }]);
 

@@ -516,6 +516,7 @@ export const id = {
   'staff.public_page': "halaman publik",
   'erase.heading': "Data pribadi responden",
   'erase.kept': "Nama, email, dan nomor telepon {count} responden putaran ini masih tersimpan. Setelah hasilnya final (dikoreksi dan diterbitkan), hapus data ini: hasil, angka partisipasi, dan tindak lanjut tetap ada.",
+  'erase.home_kept': "Putaran ini sudah ditutup, tetapi data pribadi respondennya masih tersimpan.",
   'erase.link': "Hapus data pribadi responden",
   'erase.done': "Data pribadi {count} responden putaran ini dihapus pada {day} oleh {actor}.",
   'erase.interrupted': "Penghapusan yang dimulai pada {day} oleh {actor} belum selesai. Jalankan lagi untuk menyelesaikannya.",
