@@ -112,7 +112,7 @@ export function createApp(dependencies: AppDependencies): Express {
     if (config.SENDING_HOURS) response.locals.sendingHeld = sendingHeld(clock.now(), sendingZones(agencyTimeZones(db), config.TIMEZONE), config.TIMEZONE, config.SENDING_HOURS);
     next();
   });
-  app.use(staffRoutes(db, clock, config.PUBLIC_URL.startsWith('https:')));
+  app.use(staffRoutes(db, clock, { secureCookies: config.PUBLIC_URL.startsWith('https:'), timeZone: config.TIMEZONE }));
   app.use(adminPages(db, clock));
   // how fast the outbox drains, for the pages that say how long a sending will take
   const ratesPerSecond = { email: config.EMAIL_RATE_PER_SEC, whatsapp: config.WHATSAPP_RATE_PER_SEC };

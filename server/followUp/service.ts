@@ -1,9 +1,9 @@
-import type { Clock } from '../platform/clock.js';
+import { addDays, type Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { ValidationError } from '../platform/errors.js';
 import type { SurveyRecord } from '../surveys/store.js';
 import { canPlan, checkActionForm, type ActionFields, type ActionProblem } from './actions.js';
-import { deleteAction, insertAction, updateAction, type ActionRecord } from './store.js';
+import { deleteAction, insertAction, openActionsDue, updateAction, type ActionRecord } from './store.js';
 
 /** Follow-up actions: adding, changing and deleting them. Who may is checked by the pages
  * (actions.ts, canPlan); what a liaison may change is enforced here. */
@@ -39,4 +39,14 @@ export function changeAction(db: Db, clock: Clock, survey: SurveyRecord, action:
 
 export function removeAction(db: Db, action: ActionRecord): void {
   deleteAction(db, action.id);
+}
+
+/** How far ahead the staff home looks for actions falling due. */
+export const DUE_SOON_DAYS = 14;
+
+/** What the staff home points out about a survey's follow-up (an agency's, for its liaison): open
+ * actions past their due day, and those due within DUE_SOON_DAYS; undefined when there are none. */
+export function followUpAttention(db: Db, surveyId: number, today: string, agencyId?: number): { overdue: number; soon: number } | undefined {
+  const due = openActionsDue(db, surveyId, today, addDays(today, DUE_SOON_DAYS), agencyId);
+  return due.overdue + due.soon > 0 ? due : undefined;
 }

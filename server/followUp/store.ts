@@ -99,3 +99,13 @@ export function actionCounts(db: Db, surveyId: number, today: string, agencyId?:
        FROM follow_up_actions WHERE survey_id = ? AND (? IS NULL OR agency_id = ?)`,
   ).get(today, surveyId, agencyId ?? null, agencyId ?? null) as Record<ActionStatus | 'overdue' | 'total', number>;
 }
+
+/** The open actions (planned or in progress) past their due day, and those due from `today` to
+ * `soonUntil` (inclusive); of one agency, or of them all. */
+export function openActionsDue(db: Db, surveyId: number, today: string, soonUntil: string, agencyId?: number): { overdue: number; soon: number } {
+  return statement(
+    db,
+    `SELECT COALESCE(SUM(due_on < ?), 0) AS overdue, COALESCE(SUM(due_on >= ? AND due_on <= ?), 0) AS soon
+       FROM follow_up_actions WHERE survey_id = ? AND status IN ('planned', 'in_progress') AND (? IS NULL OR agency_id = ?)`,
+  ).get(today, today, soonUntil, surveyId, agencyId ?? null, agencyId ?? null) as { overdue: number; soon: number };
+}

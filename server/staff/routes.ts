@@ -2,7 +2,7 @@ import { findPublication } from '../results/publication.js';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Clock } from '../platform/clock.js';
+import { dayIn, type Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db.js';
 import { listSurveys } from '../surveys/store.js';
 import { localize } from '../surveys/localize.js';
@@ -10,6 +10,7 @@ import { allow, currentStaff, parseCookies, SESSION_COOKIE, staffTranslator, ver
 import { LoginThrottledError, SESSION_HOURS, StaffAuthenticator } from './service.js';
 import { canSeeResults } from '../results/access.js';
 import { findContactErasure } from '../respondents/store.js';
+import { DUE_SOON_DAYS, followUpAttention } from '../followUp/service.js';
 
 const loginBody = z.object({ email: z.string().max(254), password: z.string().max(200), next: z.string().max(500).optional() });
 
@@ -20,7 +21,8 @@ function safeNext(next: string | undefined): string {
 
 const LOGIN_COOKIE = 'integritas_login';
 
-export function staffRoutes(db: Db, clock: Clock, secureCookies: boolean, authenticator = new StaffAuthenticator(db, clock)): Router {
+export function staffRoutes(db: Db, clock: Clock, settings: { secureCookies: boolean; timeZone: string }, authenticator = new StaffAuthenticator(db, clock)): Router {
+  const { secureCookies } = settings;
   const router = Router();
   router.use('/staff', (_request, response, next) => {
     response.set('Cache-Control', 'no-store');
@@ -76,17 +78,25 @@ export function staffRoutes(db: Db, clock: Clock, secureCookies: boolean, authen
   router.get('/staff', allow(), (request, response) => {
     const { t, language } = staffTranslator(request, response);
     const staff = currentStaff(response)!;
-    const surveys = listSurveys(db).map((survey) => ({
-      code: survey.code,
-      title: localize(survey.definition.title, language),
-      status: survey.status,
-      period: `${survey.opensOn} – ${survey.closesOn}`,
-      resultsVisible: canSeeResults(staff, survey.status),
-      published: survey.status === 'closed' && findPublication(db, survey.id) !== undefined,
-      // a closed round whose respondents' personal data is still kept: administrators are reminded to erase it
-      personalDataKept: staff.role === 'administrator' && survey.status === 'closed' && !findContactErasure(db, survey.id)?.finishedAt,
-    }));
-    response.render('staff/home', { t, language, staff, surveys });
+    const today = dayIn(clock.now(), settings.timeZone);
+    const surveys = listSurveys(db).map((survey) => {
+      // follow-up actions overdue or falling due, for whoever sees them (a liaison: their agency's)
+      const followUp = canSeeResults(staff, survey.status) ? followUpAttention(db, survey.id, today, staff.role === 'liaison' ? (staff.agencyId ?? -1) : undefined) : undefined;
+      return {
+        code: survey.code,
+        title: localize(survey.definition.title, language),
+        status: survey.status,
+        period: `${survey.opensOn} – ${survey.closesOn}`,
+        resultsVisible: canSeeResults(staff, survey.status),
+        published: survey.status === 'closed' && findPublication(db, survey.id) !== undefined,
+        // a closed round whose respondents' personal data is still kept: administrators are reminded to erase it
+        personalDataKept: staff.role === 'administrator' && survey.status === 'closed' && !findContactErasure(db, survey.id)?.finishedAt,
+        followUp,
+        followUpHref:
+          staff.role === 'liaison' ? `/staff/results/${survey.code}/agencies/${staff.agencyCode}#follow-up` : `/staff/results/${survey.code}/actions${followUp?.overdue ? '?status=overdue' : ''}`,
+      };
+    });
+    response.render('staff/home', { t, language, staff, surveys, dueSoonDays: DUE_SOON_DAYS });
   });
 
   return router;

@@ -200,3 +200,35 @@ describe('follow-up actions after the results', () => {
     expect(stored()).toEqual([]);
   });
 });
+
+describe('the staff home', () => {
+  it('points out open actions overdue or due within 14 days, to whoever sees them: a liaison their agency\'s', async () => {
+    const { addAction } = await import('../../server/followUp/service.js');
+    const { requireSurvey } = await import('../../server/surveys/service.js');
+    const survey = requireSurvey(world.db, 'SPI-TEST');
+    const agencyId = (code: string) => world.db.prepare('SELECT id FROM agencies WHERE code = ?').pluck().get(code) as number;
+    // today is 2026-08-01 in Jakarta
+    const action = (agency: string, dueOn: string, status: 'planned' | 'in_progress' | 'done' | 'dropped') =>
+      addAction(world.db, world.clock, survey, agencyId(agency), { title: `Tindakan ${agency} ${dueOn}`, dimension: '', owner: '', dueOn, status, progress: '' }, 'admin@example.id');
+    const homeOf = async (email: Parameters<typeof signInAs>[1]) => (await (await signIn(email)).agent.get('/staff').expect(200)).text;
+    const line = /<a href="([^"]+)">Tindak lanjut: (\d+) lewat tenggat, (\d+) jatuh tempo dalam 14 hari<\/a>/;
+
+    expect(await homeOf('admin@example.id')).not.toMatch(line);
+    action('PROV-A', '2026-07-25', 'planned'); // overdue
+    action('PROV-A', '2026-08-15', 'in_progress'); // due within 14 days, the last day counted
+    action('PROV-A', '2026-08-16', 'planned'); // later
+    action('PROV-A', '2026-07-01', 'done'); // overdue but done
+    action('KOTA-B', '2026-07-31', 'planned'); // overdue
+    expect(line.exec(await homeOf('admin@example.id'))?.slice(1)).toEqual(['/staff/results/SPI-TEST/actions?status=overdue', '2', '1']);
+    expect(line.exec(await homeOf('inspektur@example.id'))?.slice(1)).toEqual(['/staff/results/SPI-TEST/actions?status=overdue', '2', '1']);
+    expect(line.exec(await homeOf('kota@example.id'))?.slice(1)).toEqual(['/staff/results/SPI-TEST/agencies/KOTA-B#follow-up', '1', '0']);
+    // inspectors and liaisons see results, and so actions, once the round is closed
+    changeSurveyStatus(world.db, world.clock, 'SPI-TEST', 'open');
+    expect(await homeOf('inspektur@example.id')).not.toMatch(line);
+    expect(await homeOf('kota@example.id')).not.toMatch(line);
+    expect(line.exec(await homeOf('admin@example.id'))?.slice(1, 2)).toEqual(['/staff/results/SPI-TEST/actions?status=overdue']);
+    // fifteen days on: the one due on the 15th is overdue too, and the later one is due today
+    world.clock.advance(15 * 86_400_000);
+    expect(line.exec(await homeOf('admin@example.id'))?.slice(2)).toEqual(['3', '1']);
+  });
+});

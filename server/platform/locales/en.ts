@@ -466,6 +466,7 @@ export const en: Record<MessageKey, string> = {
   'followup.agency': "Agency",
   'followup.back': "Back to the agency's results",
   'followup.back_to_results': "Back to the results overview",
+  'followup.home_attention': "Follow-up actions: {overdue} overdue, {soon} due within {days} days",
   'followup.all_link': "Follow-up actions of all agencies",
   'followup.liaison_note': "The action, dimension, owner and due date are set by administrators and inspectors; you report its status and progress.",
   'followup.previous': "Follow-up actions of the previous round ({round}): {total}, of which {done} done, {in_progress} in progress, {planned} planned, {dropped} dropped; {overdue} overdue.",

@@ -465,6 +465,7 @@ export const id = {
   'followup.agency': "Instansi",
   'followup.back': "Kembali ke hasil instansi",
   'followup.back_to_results': "Kembali ke ringkasan hasil",
+  'followup.home_attention': "Tindak lanjut: {overdue} lewat tenggat, {soon} jatuh tempo dalam {days} hari",
   'followup.all_link': "Tindak lanjut semua instansi",
   'followup.liaison_note': "Tindakan, dimensi, penanggung jawab dan tenggat ditetapkan oleh administrator atau inspektur; Anda melaporkan status dan kemajuannya.",
   'followup.previous': "Tindak lanjut putaran sebelumnya ({round}): {total}, dengan {done} selesai, {in_progress} berjalan, {planned} direncanakan, {dropped} dibatalkan; {overdue} lewat tenggat.",
