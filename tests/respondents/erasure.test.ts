@@ -147,8 +147,15 @@ describe('erasing a closed round\'s personal data', () => {
     expect(await runCli(['respondents', 'erase', '--survey', 'SPI-TEST', '--confirm', 'SPI-NEXT'], io, environment, world.clock)).toBe(2);
     expect(stderr).toContain('--confirm must repeat the survey code');
     expect(personalData('SPI-TEST').filter((row) => row.erasedOn !== null)).toHaveLength(0);
+    expect(await runCli(['links', 'export', '--survey', 'SPI-TEST'], io, environment, world.clock)).toBe(0);
+    expect(stdout).toContain('Ani');
     expect(await runCli(['respondents', 'erase', '--survey', 'SPI-TEST', '--confirm', 'SPI-TEST'], io, environment, world.clock)).toBe(0);
     expect(stdout).toContain('The personal data of 7 respondent(s) of SPI-TEST erased');
+    // nobody is left to send a link to
+    stdout = '';
+    expect(await runCli(['links', 'export', '--survey', 'SPI-TEST'], io, environment, world.clock)).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('has been erased: its links are not exported');
     expect(personalData('SPI-TEST').every((row) => row.email === null && row.phone === null && row.name === '')).toBe(true);
     expect(world.db.prepare(`SELECT actor, detail FROM audit_log WHERE action = 'respondents.erase'`).get()).toEqual({ actor: 'cli', detail: JSON.stringify({ survey: 'SPI-TEST', confirm: 'SPI-TEST', respondents: 7 }) });
   });
