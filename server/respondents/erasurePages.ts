@@ -30,7 +30,7 @@ export function erasurePages(db: Db, clock: Clock, settings: { timeZone: string 
       staff: currentStaff(response)!,
       survey,
       surveyTitle: localize(survey.definition.title, language),
-      scope,
+      erasing: scope,
       interrupted: erasure && erasureStatus(erasure, language, settings.timeZone, t),
       typed,
       problems: status === 422 ? [{ message: t('erase.confirm_mismatch', { code: survey.code }) }] : [],
