@@ -19,7 +19,7 @@ import { queueReminders } from '../invitations/sending.js';
 import { drainMinutes, sendingEstimate, sendingHeld, sendingZones, zoneLabel, zoneShares, zoneWindows, type SendingPace } from '../invitations/sendingHours.js';
 import { findErasure } from '../respondents/erasure.js';
 import { canSeeAgency } from '../results/access.js';
-import { lineChart } from '../results/charts.js';
+import { countAxisTop, lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
 import { appendAudit } from '../staff/store.js';
 import { localize } from '../surveys/localize.js';
@@ -244,7 +244,9 @@ export function monitoringPages(
         title: t('monitor.per_day'),
         description: t('monitor.per_day_desc'),
         points: perDay.map((day) => ({ label: day.day.slice(5), value: day.completed })),
-        format: (value) => String(value),
+        format: (value) => formatCount(value, language),
+        // counts, not an index: the axis reaches the busiest day (thousands in a national round)
+        top: countAxisTop(Math.max(0, ...perDay.map((day) => day.completed))),
       }),
       nonResponders: shownNonResponders,
       paging,

@@ -55,19 +55,32 @@ export function barChart(options: { title: string; description: string; bars: Ba
 }
 
 /** A line through points in order (e.g. the index across survey rounds), on 0..100. */
-export function lineChart(options: { title: string; description: string; points: { label: string; value: number | null }[]; format: (value: number) => string }): string {
+/** The top of a count axis: four equal steps of 1, 2 or 5 × 10^k that reach the largest value. */
+export function countAxisTop(largest: number): number {
+  const wanted = Math.max(1, largest) / 4;
+  const power = 10 ** Math.floor(Math.log10(wanted));
+  const step = [1, 2, 5, 10].map((factor) => factor * power).find((candidate) => candidate >= wanted)!;
+  return Math.max(4, step * 4);
+}
+
+/** `top`: the value at the top of the axis; indexes are 0–100 (the default), counts use countAxisTop. */
+export function lineChart(options: { title: string; description: string; points: { label: string; value: number | null }[]; format: (value: number) => string; top?: number }): string {
   const width = 640;
   const height = 240;
-  const left = 40;
+  const axisTop = options.top ?? 100;
+  const ticks = [0, 1, 2, 3, 4].map((quarter) => (axisTop * quarter) / 4);
+  const tickLabel = (tick: number) => (options.top === undefined ? String(tick) : options.format(tick));
+  // room for the longest tick label ("20.000") left of the axis
+  const left = Math.max(40, 12 + 7 * Math.max(...ticks.map((tick) => tickLabel(tick).length)));
   const right = 20;
   const top = 20;
   const bottom = 40;
   const step = options.points.length > 1 ? (width - left - right) / (options.points.length - 1) : 0;
   const x = (index: number) => left + (options.points.length > 1 ? index * step : (width - left - right) / 2);
-  const y = (value: number) => top + (1 - value / 100) * (height - top - bottom);
+  const y = (value: number) => top + (1 - value / axisTop) * (height - top - bottom);
   let body = `<g font-family="system-ui, sans-serif" font-size="12" fill="#1b1f24">`;
-  for (const tick of [0, 25, 50, 75, 100]) {
-    body += `<line x1="${left}" x2="${width - right}" y1="${y(tick)}" y2="${y(tick)}" stroke="#d0d7de"/><text x="${left - 6}" y="${y(tick) + 4}" text-anchor="end">${tick}</text>`;
+  for (const tick of ticks) {
+    body += `<line x1="${left}" x2="${width - right}" y1="${y(tick)}" y2="${y(tick)}" stroke="#d0d7de"/><text x="${left - 6}" y="${y(tick) + 4}" text-anchor="end">${escapeXml(tickLabel(tick))}</text>`;
   }
   const defined = options.points.map((point, index) => ({ ...point, index })).filter((point) => point.value !== null);
   if (defined.length > 1) {
@@ -77,8 +90,11 @@ export function lineChart(options: { title: string; description: string; points:
     body += `<circle cx="${x(point.index).toFixed(1)}" cy="${y(point.value!).toFixed(1)}" r="4" fill="#0b5cad"/>`;
     body += `<text x="${x(point.index).toFixed(1)}" y="${(y(point.value!) - 9).toFixed(1)}" text-anchor="middle">${escapeXml(options.format(point.value!))}</text>`;
   }
+  // the labels at the ends are aligned inwards, so a long one (a survey code) is not cut off
+  const last = options.points.length - 1;
+  const anchorOf = (index: number) => (last === 0 ? 'middle' : index === 0 ? 'start' : index === last ? 'end' : 'middle');
   options.points.forEach((point, index) => {
-    body += `<text x="${x(index).toFixed(1)}" y="${height - 14}" text-anchor="middle">${escapeXml(point.label)}</text>`;
+    body += `<text x="${x(index).toFixed(1)}" y="${height - 14}" text-anchor="${anchorOf(index)}">${escapeXml(point.label)}</text>`;
   });
   body += '</g>';
   return frame(width, height, options.title, options.description, body);
