@@ -88,7 +88,7 @@ describe('publishing results', () => {
     const provRow = /<tr>\s*<td class="num">1<\/td>\s*<td>Provinsi A <span class="muted small">PROV-A<\/span><\/td>[\s\S]*?<\/tr>/.exec(page)?.[0];
     expect(provRow).toBeDefined();
     const publishedIndex = /<td class="num">(\d+,\d\d)<\/td>/.exec(provRow!)![1];
-    expect(page).toMatch(/<td>Kota B <span class="muted small">KOTA-B<\/span><\/td>\s*<td>city<\/td>\s*<td class="num">Respons belum cukup<\/td>/);
+    expect(page).toMatch(/<td>Kota B <span class="muted small">KOTA-B<\/span><\/td>\s*<td>Kota<\/td>\s*<td class="num">Respons belum cukup<\/td>/);
     expect(page).toContain('Pegawai: bobot 60,00%, sedikitnya 2 respons');
     // nothing about a person, a unit or a correction's reason
     for (const secret of ['ani@example.id', 'Ani', 'Dinas Satu', 'Temuan audit rahasia', 'E_TR_1']) expect(page).not.toContain(secret);
