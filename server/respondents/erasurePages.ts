@@ -23,17 +23,18 @@ export function erasurePages(db: Db, clock: Clock, settings: { timeZone: string 
     const { t, language } = staffTranslator(request, response);
     const erasure = findErasure(db, survey);
     requireErasable(survey, erasure);
-    const scope = erasureScope(db, survey);
+    const erasing = erasureScope(db, survey);
     response.status(status).render('manage/erase', {
       t,
       language,
       staff: currentStaff(response)!,
       survey,
       surveyTitle: localize(survey.definition.title, language),
-      erasing: scope,
+      erasing,
       interrupted: erasure && erasureStatus(erasure, language, settings.timeZone, t),
       typed,
       problems: status === 422 ? [{ message: t('erase.confirm_mismatch', { code: survey.code }) }] : [],
+      scripts: ['staff.js'],
     });
   }
 

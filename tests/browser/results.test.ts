@@ -138,7 +138,13 @@ describe.skipIf(!chromiumAvailable)('results pages in Chromium', () => {
     expect(await code.getAttribute('aria-invalid')).toBe('true');
     audited.refused = await seriousAxeViolations(page);
     await code.fill('SPI-TEST');
+    // held back for a look (the form's submission is cancelled after the page's own handler ran):
+    // while it runs, the page says so and the button cannot be pressed twice
+    await page.evaluate(() => document.querySelector('form[data-busy]')!.addEventListener('submit', (event) => event.preventDefault()));
     await page.getByRole('button', { name: 'Hapus data pribadi' }).click();
+    await page.getByText('Menghapus… Untuk putaran nasional ini dapat memakan waktu hingga satu menit').waitFor();
+    expect(await page.getByRole('button', { name: 'Hapus data pribadi' }).isDisabled()).toBe(true);
+    await page.evaluate(() => (document.querySelector('form[data-busy]') as HTMLFormElement).submit());
     await page.waitForURL(/\/manage\?erased=7$/);
     await page.getByRole('status').getByText('Data pribadi 7 responden telah dihapus.').waitFor();
     expect(await page.getByRole('button', { name: 'Buka survei' }).count()).toBe(0);

@@ -525,6 +525,7 @@ export const en: Record<MessageKey, string> = {
   'erase.heading': "Respondents' personal data",
   'erase.kept': "The names, email addresses and phone numbers of this round's {count} respondents are still stored. Once its results are final (corrected and published), erase them: the results, the response rates and the follow-up actions stay.",
   'erase.home_kept': "This round is closed, but its respondents' personal data is still stored.",
+  'erase.busy': "Erasing… For a national round this can take up to a minute; keep this page open.",
   'erase.link': "Erase the respondents' personal data",
   'erase.done': "The personal data of this round's {count} respondents was erased on {day} by {actor}.",
   'erase.interrupted': "An erasure started on {day} by {actor} did not finish. Run it again to finish it.",

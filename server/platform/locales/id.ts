@@ -524,6 +524,7 @@ export const id = {
   'erase.heading': "Data pribadi responden",
   'erase.kept': "Nama, email, dan nomor telepon {count} responden putaran ini masih tersimpan. Setelah hasilnya final (dikoreksi dan diterbitkan), hapus data ini: hasil, angka partisipasi, dan tindak lanjut tetap ada.",
   'erase.home_kept': "Putaran ini sudah ditutup, tetapi data pribadi respondennya masih tersimpan.",
+  'erase.busy': "Menghapus… Untuk putaran nasional ini dapat memakan waktu hingga satu menit; biarkan halaman ini terbuka.",
   'erase.link': "Hapus data pribadi responden",
   'erase.done': "Data pribadi {count} responden putaran ini dihapus pada {day} oleh {actor}.",
   'erase.interrupted': "Penghapusan yang dimulai pada {day} oleh {actor} belum selesai. Jalankan lagi untuk menyelesaikannya.",
