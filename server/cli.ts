@@ -19,8 +19,9 @@ import { AppError, ConflictError, ValidationError } from './platform/errors.js';
 import { readInputFile } from './platform/readFile.js';
 import { loadSecretKey } from './platform/secret.js';
 import { formatReport } from './platform/tabular.js';
-import { eraseContacts, findErasure } from './respondents/erasure.js';
+import { eraseContacts } from './respondents/erasure.js';
 import { importRespondents } from './respondents/service.js';
+import { findContactErasure } from './respondents/store.js';
 import { importResponses } from './answering/paperEntry.js';
 import { addCorrection, computeResults, listFlaggedResponses, resultsCsvRows, reviewResponse } from './results/service.js';
 import { isExcluded } from './scoring/index.js';
@@ -159,7 +160,7 @@ async function runCommand(context: CliContext, command: string, positionals: str
       const surveyCode = requireOption(options, 'survey');
       if (positionals.length > 0) throw new UsageError('links export takes no file: it writes to stdout');
       // an erased round has no one left to send a link to, and stays closed
-      if (findErasure(db, requireSurvey(db, surveyCode))) throw new ConflictError(`The personal data of survey ${surveyCode} has been erased: its links are not exported.`, 'erased');
+      if (findContactErasure(db, requireSurvey(db, surveyCode).id)) throw new ConflictError(`The personal data of survey ${surveyCode} has been erased: its links are not exported.`, 'erased');
       const rows = exportLinks(db, context.secretKey(), config.PUBLIC_URL, surveyCode, filterOptions(options));
       io.stdout(csvLine(['agency', 'unit', 'group', 'name', 'email', 'phone', 'link']));
       for (const row of rows) io.stdout(csvLine([row.agency, row.unit, row.group, row.name, row.email, row.phone, row.link]));

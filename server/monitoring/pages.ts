@@ -17,7 +17,7 @@ import { correctContactsFromFile, type ContactUploadReport } from '../invitation
 import { reinstateRespondent, WITHDRAWAL_REASON_MAX, withdrawalFor, withdrawRespondent } from '../invitations/withdrawal.js';
 import { queueReminders } from '../invitations/sending.js';
 import { drainMinutes, sendingEstimate, sendingHeld, sendingZones, zoneLabel, zoneShares, zoneWindows, type SendingPace } from '../invitations/sendingHours.js';
-import { findErasure } from '../respondents/erasure.js';
+import { findContactErasure } from '../respondents/store.js';
 import { canSeeAgency } from '../results/access.js';
 import { countAxisTop, lineChart } from '../results/charts.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf } from '../staff/http.js';
@@ -109,7 +109,7 @@ export function monitoringPages(
   }
 
   function erasedNote(survey: SurveyRecord, language: string, t: Translate): string | null {
-    const erasure = survey.status === 'closed' ? findErasure(db, survey) : undefined;
+    const erasure = survey.status === 'closed' ? findContactErasure(db, survey.id) : undefined;
     if (!erasure) return null;
     return t('erase.monitor_note', { day: dateFormat(language, { dateStyle: 'medium', timeZone: settings.timeZone }).format(new Date(erasure.startedAt)) });
   }

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { dayIn, type Clock } from '../platform/clock.js';
-import { statement, type Db } from '../platform/db.js';
+import type { Db } from '../platform/db.js';
 import { ConflictError } from '../platform/errors.js';
 import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
@@ -30,21 +30,6 @@ export type { ContactErasure } from './store.js';
  * pages all over the contact indexes, under 15 ms per 1,000 in P3 (about 45 ms for the one in four
  * that also checkpoints the WAL when no checkpoint thread runs). */
 const RESPONDENTS_PER_BATCH = 1000;
-
-export function findErasure(db: Db, survey: SurveyRecord): ContactErasure | undefined {
-  return findContactErasure(db, survey.id);
-}
-
-/** What an erasure of this survey would erase, for the confirmation page. */
-export function erasureScope(db: Db, survey: SurveyRecord): { respondents: number; withContact: number; drafts: number } {
-  return statement(
-    db,
-    `SELECT COUNT(*) AS respondents, COUNT(*) FILTER (WHERE r.erased_on IS NULL) AS withContact,
-            COUNT(*) FILTER (WHERE i.draft_json IS NOT NULL) AS drafts
-       FROM respondents r LEFT JOIN invitations i ON i.respondent_id = r.id
-      WHERE r.survey_id = ?`,
-  ).get(survey.id) as { respondents: number; withContact: number; drafts: number };
-}
 
 /** Closed, and not erased already (an erasure that was interrupted may run again). */
 export function requireErasable(survey: SurveyRecord, erasure: ContactErasure | undefined): void {

@@ -8,7 +8,8 @@ import { appendAudit } from '../staff/store.js';
 import { localize } from '../surveys/localize.js';
 import { requireSurvey } from '../surveys/service.js';
 import type { SurveyRecord } from '../surveys/store.js';
-import { erasureScope, eraseContacts, findErasure, requireErasable, type ContactErasure } from './erasure.js';
+import { eraseContacts, requireErasable, type ContactErasure } from './erasure.js';
+import { erasureScope, findContactErasure } from './store.js';
 
 /** The erasure of a closed round's personal data (erasure.ts): the confirmation page, which says
  * what goes and what stays and asks for the survey's code typed out, and the erasure itself. For
@@ -21,9 +22,9 @@ export function erasurePages(db: Db, clock: Clock, settings: { timeZone: string 
 
   function renderConfirmation(request: Request, response: Response, survey: SurveyRecord, status = 200, typed = '') {
     const { t, language } = staffTranslator(request, response);
-    const erasure = findErasure(db, survey);
+    const erasure = findContactErasure(db, survey.id);
     requireErasable(survey, erasure);
-    const erasing = erasureScope(db, survey);
+    const erasing = erasureScope(db, survey.id);
     response.status(status).render('manage/erase', {
       t,
       language,

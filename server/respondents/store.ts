@@ -137,6 +137,18 @@ export function findContactErasure(db: Db, surveyId: number): ContactErasure | u
     | undefined;
 }
 
+/** What an erasure of the survey would erase, for the confirmation page: its respondents, those
+ * whose contacts are still kept, and the drafts of questionnaires never submitted. */
+export function erasureScope(db: Db, surveyId: number): { respondents: number; withContact: number; drafts: number } {
+  return statement(
+    db,
+    `SELECT COUNT(*) AS respondents, COUNT(*) FILTER (WHERE r.erased_on IS NULL) AS withContact,
+            COUNT(*) FILTER (WHERE i.draft_json IS NOT NULL) AS drafts
+       FROM respondents r LEFT JOIN invitations i ON i.respondent_id = r.id
+      WHERE r.survey_id = ?`,
+  ).get(surveyId) as { respondents: number; withContact: number; drafts: number };
+}
+
 /** Records that the erasure starts (or starts again, after an interruption). */
 export function startContactErasure(db: Db, surveyId: number, actor: string, nowIso: string): void {
   statement(

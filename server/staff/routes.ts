@@ -81,13 +81,14 @@ export function staffRoutes(db: Db, clock: Clock, settings: { secureCookies: boo
     const today = dayIn(clock.now(), settings.timeZone);
     const surveys = listSurveys(db).map((survey) => {
       // follow-up actions overdue or falling due, for whoever sees them (a liaison: their agency's)
-      const followUp = canSeeResults(staff, survey.status) ? followUpAttention(db, survey.id, today, staff.role === 'liaison' ? (staff.agencyId ?? -1) : undefined) : undefined;
+      const resultsVisible = canSeeResults(staff, survey.status);
+      const followUp = resultsVisible ? followUpAttention(db, survey.id, today, staff.role === 'liaison' ? (staff.agencyId ?? -1) : undefined) : undefined;
       return {
         code: survey.code,
         title: localize(survey.definition.title, language),
         status: survey.status,
         period: `${survey.opensOn} – ${survey.closesOn}`,
-        resultsVisible: canSeeResults(staff, survey.status),
+        resultsVisible,
         published: survey.status === 'closed' && findPublication(db, survey.id) !== undefined,
         // a closed round whose respondents' personal data is still kept: administrators are reminded to erase it
         personalDataKept: staff.role === 'administrator' && survey.status === 'closed' && !findContactErasure(db, survey.id)?.finishedAt,

@@ -11,10 +11,9 @@ import { AppError, ValidationError } from '../platform/errors.js';
 import { formatCount } from '../platform/i18n.js';
 import { formatProblem, PROBLEMS_SHOWN, problemsToShow, type ImportReport } from '../platform/tabular.js';
 import { requireFile } from '../platform/upload.js';
-import { findErasure } from '../respondents/erasure.js';
 import { erasureStatus } from '../respondents/erasurePages.js';
 import { importRespondents } from '../respondents/service.js';
-import { countRespondents } from '../respondents/store.js';
+import { countRespondents, findContactErasure } from '../respondents/store.js';
 import { allow, currentStaff, ForbiddenError, readStaffUpload, staffTranslator, verifyCsrf, type SignedInStaff } from '../staff/http.js';
 import { appendAudit } from '../staff/store.js';
 import { localize } from './localize.js';
@@ -48,7 +47,7 @@ export function managePages(db: Db, clock: Clock, settings: ManageSettings): Rou
     }
     const survey = requireSurvey(db, String(request.params.survey));
     // once closed: whether its respondents' personal data is still kept (respondents/erasure.ts)
-    const erasure = survey.status === 'closed' ? findErasure(db, survey) : undefined;
+    const erasure = survey.status === 'closed' ? findContactErasure(db, survey.id) : undefined;
     response.status(status).render('manage/survey', {
       t,
       language,
